@@ -1,0 +1,60 @@
+/**
+ * Typed errors. Core code throws these; only src/cli maps them to exit codes and prints them.
+ * The exit codes follow sysexits(3), as documented in the README.
+ */
+export const ExitCode = {
+  ok: 0,
+  bug: 1,
+  usage: 2,
+  dataError: 65,
+  noInput: 66,
+  unavailable: 69,
+  tempFail: 75,
+  config: 78,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class AppError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The input file can't be read as the profile says (exit 65). */
+export class DataError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.dataError);
+  }
+}
+
+/** An input file is missing or unreadable (exit 66). */
+export class InputMissingError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.noInput);
+  }
+}
+
+/** Bad configuration: a key, a value, an unknown profile (exit 78). */
+export class ConfigError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.config);
+  }
+}
+
+/** Wrong usage of a command that commander itself can't see (exit 2). */
+export class UsageError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** Another run holds the lock (exit 75). */
+export class LockedError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.tempFail);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The canonical fields of each import kind: the names a profile maps a file's headers to.
+ * One list per kind, used by the config schema, the profiles and the normalizers.
+ */
+export const IMPORT_KINDS = ["orders", "products", "customers"] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+
+export const ORDER_FIELDS = [
+  "order_id",
+  "ordered_at",
+  "sku",
+  "product_name",
+  "quantity",
+  "unit_price",
+  "line_total",
+  "currency",
+  "status",
+  "customer_id",
+  "email",
+  "phone",
+  "first_name",
+  "last_name",
+  "customer_name",
+  "accepts_marketing",
+  "locale",
+  // Beyond the core list: a stable line id keys lines better than their position,
+  // and many exports carry cancellation and refund columns.
+  "line_id",
+  "cancelled_at",
+  "refunded_amount",
+] as const;
+
+export const PRODUCT_FIELDS = ["sku", "name", "unit_price", "currency", "days_per_unit", "group"] as const;
+
+export const CUSTOMER_FIELDS = [
+  "customer_id",
+  "email",
+  "phone",
+  "first_name",
+  "last_name",
+  "customer_name",
+  "accepts_marketing",
+  "locale",
+  "usage_factor",
+] as const;
+
+export type OrderField = (typeof ORDER_FIELDS)[number];
+export type ProductField = (typeof PRODUCT_FIELDS)[number];
+export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
+
+export const FIELDS_BY_KIND: Record<ImportKind, readonly string[]> = {
+  orders: ORDER_FIELDS,
+  products: PRODUCT_FIELDS,
+  customers: CUSTOMER_FIELDS,
+};
