@@ -1,0 +1,80 @@
+import type { ImportKind } from "../../import/fields.js";
+import { importFile, type ImportResult, type ImportSettings } from "../../import/run.js";
+import type { LoadedConfig } from "../../config/load.js";
+import type { Logger } from "../../log.js";
+import type { Db } from "../../store/open.js";
+import { formatCount, print, printJson, Progress, table } from "../output.js";
+
+export interface ImportFlags {
+  profile?: string;
+  source?: string;
+  dryRun?: boolean;
+  skipBadRows?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+export function importSettings(config: LoadedConfig): ImportSettings {
+  return { timezone: config.timezone, currency: config.currency, statuses: config.statuses, profiles: config.profiles };
+}
+
+/**
+ * Imports each file in its own transaction. A file that fails is reported and the others still run;
+ * the exit code is that of the first failure.
+ */
+export async function importFiles(
+  db: Db,
+  config: LoadedConfig,
+  log: Logger,
+  kind: ImportKind,
+  files: string[],
+  flags: ImportFlags,
+): Promise<{ results: ImportResult[]; firstError: unknown }> {
+  const results: ImportResult[] = [];
+  let firstError: unknown = null;
+  const progress = new Progress();
+  for (const file of files) {
+    try {
+      log.info({ file, kind }, "import started");
+      const result = await importFile(db, importSettings(config), file, {
+        kind,
+        profile: flags.profile,
+        source: flags.source,
+        dryRun: flags.dryRun,
+        skipBadRows: flags.skipBadRows,
+        force: flags.force,
+        onProgress: ({ file: name, bytesRead, bytes, rows }) =>
+          progress.update(`importing ${name}: ${Math.floor((100 * bytesRead) / Math.max(1, bytes))}% (${formatCount(rows)} rows)`),
+      });
+      progress.done();
+      log.info({ report: result.report }, "import finished");
+      results.push(result);
+      if (!flags.json) printImport(result);
+    } catch (error) {
+      progress.done();
+      log.warn({ file, error: error instanceof Error ? error.message : String(error) }, "import failed");
+      if (files.length === 1) throw error;
+      process.stderr.write(`comeback: ${error instanceof Error ? error.message : String(error)}\n`);
+      firstError ??= error;
+    }
+  }
+  if (flags.json) printJson(results.map((result) => result.report));
+  return { results, firstError };
+}
+
+export function printImport(result: ImportResult): void {
+  const { report } = result;
+  if (report.already_imported) {
+    print(`${report.file}: already imported (same bytes, profile ${report.profile}); nothing to do. Use --force to read it again.`);
+    return;
+  }
+  const heading = `${report.file}: ${result.dryRun ? "dry run, nothing written" : "imported"} with profile ${report.profile} (${result.encoding}, ${
+    result.delimiter === "\t" ? "tab" : `"${result.delimiter}"`
+  }-separated) in ${report.seconds.toFixed(1)} s`;
+  print(heading);
+  const rows = Object.entries(report)
+    .filter(([key]) => !["file", "profile", "already_imported", "seconds"].includes(key))
+    .map(([key, value]) => [key.replaceAll("_", " "), formatCount(Number(value))] as [string, string]);
+  print(table(rows));
+  if (result.rejectedFile) print(`  rejected rows written to ${result.rejectedFile}`);
+}

@@ -1,0 +1,60 @@
+import type { Db } from "../../store/open.js";
+import { schemaVersion } from "../../store/open.js";
+import { formatCount, print, printJson, table } from "../output.js";
+
+export interface StatusReport {
+  database: string;
+  schema_version: number;
+  customers: number;
+  orders: number;
+  order_lines: number;
+  products: number;
+  guest_orders: number;
+  imports: { file: string; kind: string; profile: string; finished_at: string; rows: number; report: Record<string, unknown> }[];
+}
+
+export function collectStatus(db: Db, path: string): StatusReport {
+  const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+  const imports = db
+    .prepare<[], { file: string; kind: string; profile: string; finished_at: string; rows: number; report: string }>(
+      "SELECT file, kind, profile, finished_at, rows, report FROM imports ORDER BY finished_at DESC, id DESC LIMIT 10",
+    )
+    .all()
+    .map((row) => ({ ...row, report: JSON.parse(row.report) as Record<string, unknown> }));
+  return {
+    database: path,
+    schema_version: schemaVersion(db),
+    customers: count("SELECT count(*) FROM customers"),
+    orders: count("SELECT count(*) FROM orders"),
+    order_lines: count("SELECT count(*) FROM order_lines"),
+    products: count("SELECT count(*) FROM products"),
+    guest_orders: count("SELECT count(*) FROM orders WHERE customer_id IS NULL"),
+    imports,
+  };
+}
+
+export function printStatus(status: StatusReport, json: boolean): void {
+  if (json) return printJson(status);
+  print(`Database ${status.database} (schema ${status.schema_version})`);
+  print(
+    table([
+      ["customers", formatCount(status.customers)],
+      ["orders", formatCount(status.orders)],
+      ["order lines", formatCount(status.order_lines)],
+      ["products", formatCount(status.products)],
+      ["guest orders", formatCount(status.guest_orders)],
+    ]),
+  );
+  if (status.imports.length === 0) {
+    print("No imports yet.");
+    return;
+  }
+  print("Last imports:");
+  for (const entry of status.imports) {
+    const counts = Object.entries(entry.report)
+      .filter(([key, value]) => typeof value === "number" && value > 0 && key !== "seconds" && key !== "rows")
+      .map(([key, value]) => `${key.replace("_", " ")} ${formatCount(value as number)}`)
+      .join(", ");
+    print(`  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${formatCount(entry.rows)} rows${counts ? `; ${counts}` : ""})`);
+  }
+}

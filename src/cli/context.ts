@@ -1,0 +1,37 @@
+/** What every command starts from: the global flags, the loaded config, a logger, the store. */
+import { existsSync } from "node:fs";
+import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { InputMissingError } from "../errors.js";
+import { createLogger, type Logger } from "../log.js";
+import { openStore, type Db } from "../store/open.js";
+
+export interface GlobalOptions {
+  config?: string;
+  verbose?: boolean;
+}
+
+export interface Context {
+  config: LoadedConfig;
+  log: Logger;
+}
+
+export async function createContext(options: GlobalOptions): Promise<Context> {
+  const config = await loadConfig({ configPath: options.config });
+  const log = createLogger({ level: config.log.level, file: config.log.file, verbose: Boolean(options.verbose) });
+  log.debug({ config: config.source, database: config.database }, "config loaded");
+  return { config, log };
+}
+
+export function openForWriting(config: LoadedConfig): Db {
+  return openStore(config.database);
+}
+
+/** Reading commands don't create a database where there is none: that is almost always a wrong path. */
+export function openForReading(config: LoadedConfig): Db {
+  if (!existsSync(config.database)) {
+    throw new InputMissingError(
+      `no database at ${config.database} (from ${config.source}): import an export first, e.g. comeback import orders orders.csv`,
+    );
+  }
+  return openStore(config.database);
+}

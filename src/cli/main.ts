@@ -1,0 +1,125 @@
+/**
+ * The command-line program. Commands are thin: parse flags, load config, call one core function,
+ * print its report. This is the only place that turns errors into exit codes.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { AppError, ExitCode, LockedError } from "../errors.js";
+import { IMPORT_KINDS, type ImportKind } from "../import/fields.js";
+import { createContext, openForReading, openForWriting, type GlobalOptions } from "./context.js";
+import { importFiles, type ImportFlags } from "./commands/import.js";
+import { collectStatus, printStatus } from "./commands/status.js";
+import { runDemo } from "./commands/demo.js";
+import { createLogger } from "../log.js";
+
+function buildProgram(): Command {
+  const program = new Command("comeback")
+    .description("Bring customers back, from your shop's own order exports.")
+    .version(process.env.npm_package_version ?? "0.1.0")
+    .option("-c, --config <file>", "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)")
+    .option("-v, --verbose", "write logs to stderr")
+    .showHelpAfterError("(run comeback --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  comeback demo                                   try it on the shipped example exports
+  comeback import orders export.csv              import an order export (profile detected from its header)
+  comeback import orders export.csv --profile shopify --dry-run
+  comeback status                                 what the database holds
+
+Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
+75 another run holds the lock, 78 bad configuration.`,
+    );
+
+  program
+    .command("import")
+    .description("import a CMS export: orders, products or customers")
+    .addArgument(new Command().createArgument("<kind>", "what the files hold").choices(IMPORT_KINDS))
+    .argument("<files...>", "CSV files, imported in order, each in its own transaction")
+    .option("-p, --profile <name>", "how to read the files (default: detected from the header)")
+    .option("--source <name>", "where the orders come from (default: the profile's source)")
+    .option("--dry-run", "read and check everything, then roll back")
+    .option("--skip-bad-rows", "import the good rows; write the bad ones to FILE.rejected.csv")
+    .option("--force", "read the file again even if these exact bytes were imported before")
+    .option("--json", "print one JSON report per file")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  comeback import orders orders_export.csv                       Shopify export, detected from its header
+  comeback import orders bestellungen.csv --profile de-shop      a profile from your config
+  comeback import products catalog.csv
+  comeback import customers customers_export.csv --skip-bad-rows`,
+    )
+    .action(async (kind: ImportKind, files: string[], flags: ImportFlags, command: Command) => {
+      const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const db = openForWriting(config);
+      try {
+        const { firstError } = await importFiles(db, config, log, kind, files, flags);
+        if (firstError) throw firstError;
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command("status")
+    .description("show what the database holds and the last imports")
+    .option("--json", "print one JSON object")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const db = openForReading(config);
+      try {
+        printStatus(collectStatus(db, config.database), Boolean(flags.json));
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command("demo")
+    .description("run comeback on the shipped example exports, with built-in defaults")
+    .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
+    .action(async (flags: { db: string }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      await runDemo({ db: flags.db }, createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }));
+    });
+
+  return program;
+}
+
+/** Maps any error to the documented exit code and one clear line (or a few) on stderr. */
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  const sqlite = error as { code?: string };
+  if (sqlite.code === "SQLITE_BUSY" || sqlite.code === "SQLITE_LOCKED") {
+    const locked = new LockedError("the database is busy with another comeback run; try again when it has finished");
+    process.stderr.write(`comeback: ${locked.message}\n`);
+    return locked.exitCode;
+  }
+  if (error instanceof AppError) {
+    process.stderr.write(`comeback: ${error.message}\n`);
+    return error.exitCode;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  process.stderr.write(`comeback: unexpected error: ${e.message}\n(this is a bug; run with --verbose for the stack)\n`);
+  if (process.argv.includes("--verbose") || process.argv.includes("-v")) process.stderr.write(`${e.stack}\n`);
+  return ExitCode.bug;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Reading typed values out of one CSV row, collecting every problem with the header it came from,
+ * so one pass tells the admin all that is wrong with a row, not just the first thing.
+ */
+import { describeDateFormat, makeDateParser } from "../../time.js";
+import { decimalToMinor, isCurrencyCode, lineTotalMinor, minorDigits } from "../../money.js";
+import type { ColumnIndex, Profile } from "../profiles.js";
+import type { CustomerFields, RowProblem } from "../records.js";
+import { cleanCell, isBooleanText, looksLikeEmail, makeNumberParser, parseBoolean, phoneDigits } from "./values.js";
+
+/** Placeholders shops write for "no value" in contact columns: read as empty rather than as an error. */
+const PLACEHOLDERS = new Set(["-", "—", "–", "n/a", "na", "none", "null", "нет", "keine", "k.a.", "—"]);
+
+export class RowReader {
+  private readonly parseNumber: (text: string) => string | null;
+  private readonly parseDate: (text: string) => string | null;
+  private readonly dateDescription: string;
+  cells: string[] = [];
+  line = 0;
+  problems: RowProblem[] = [];
+
+  constructor(
+    readonly profile: Profile,
+    private readonly index: ColumnIndex,
+    private readonly headers: readonly string[],
+  ) {
+    this.parseNumber = makeNumberParser(profile.decimalSeparator);
+    this.parseDate = makeDateParser(profile.dateFormat, profile.timezone);
+    this.dateDescription = describeDateFormat(profile.dateFormat);
+  }
+
+  start(cells: string[], line: number): void {
+    this.cells = cells;
+    this.line = line;
+    this.problems = [];
+  }
+
+  has(field: string): boolean {
+    return this.index[field] !== undefined;
+  }
+
+  /** The header a field was read from (the first mapped one present), for messages. */
+  header(field: string): string {
+    const columns = this.index[field];
+    return columns ? (this.headers[columns[0]!] ?? field) : field;
+  }
+
+  private problem(field: string | null, message: string): null {
+    this.problems.push({ line: this.line, column: field === null ? null : this.header(field), message });
+    return null;
+  }
+
+  /** The first non-empty cell among the columns mapped to `field`, cleaned of spreadsheet artefacts; "" if none. */
+  text(field: string): string {
+    const columns = this.index[field];
+    if (!columns) return "";
+    for (const column of columns) {
+      const raw = this.cells[column];
+      if (raw !== undefined && raw !== "") {
+        const value = cleanCell(raw);
+        if (value !== "") return value;
+      }
+    }
+    return "";
+  }
+
+  optionalText(field: string): string | null {
+    const value = this.text(field);
+    return value === "" ? null : value;
+  }
+
+  requiredText(field: string): string | null {
+    const value = this.text(field);
+    if (value === "") return this.problem(field, "is empty, expected a value");
+    return value;
+  }
+
+  /** A decimal as a canonical string ("-12.5"), or null when empty; a non-number is a problem. */
+  decimal(field: string): string | null {
+    const value = this.text(field);
+    if (value === "") return null;
+    const parsed = this.parseNumber(value);
+    if (parsed === null) {
+      const separator = this.profile.decimalSeparator === "," ? "a decimal comma (12,50)" : "a decimal point (12.50)";
+      return this.problem(field, `"${value}" is not a number with ${separator}`);
+    }
+    return parsed;
+  }
+
+  number(field: string, options: { positive?: boolean } = {}): number | null {
+    const decimal = this.decimal(field);
+    if (decimal === null) return null;
+    const value = Number(decimal);
+    if (options.positive && !(value > 0)) return this.problem(field, `"${this.text(field)}" must be greater than 0`);
+    return value;
+  }
+
+  money(field: string, currency: string): number | null {
+    const decimal = this.decimal(field);
+    return decimal === null ? null : decimalToMinor(decimal, minorDigits(currency));
+  }
+
+  lineTotal(quantity: number, unitField: string, currency: string): number | null {
+    const decimal = this.decimal(unitField);
+    return decimal === null ? null : lineTotalMinor(quantity, decimal, minorDigits(currency));
+  }
+
+  date(field: string): string | null {
+    const value = this.text(field);
+    if (value === "") return null;
+    return this.parseDate(value) ?? this.problem(field, `"${value}" is not ${this.dateDescription}`);
+  }
+
+  currency(field: string): string | null {
+    const value = this.text(field).toUpperCase();
+    if (value === "") return null;
+    return isCurrencyCode(value) ? value : this.problem(field, `"${value}" is not an ISO currency code like EUR`);
+  }
+
+  boolean(field: string): boolean | null {
+    const value = this.text(field);
+    if (value === "") return null;
+    if (!isBooleanText(value)) return this.problem(field, `"${value}" is not yes or no`);
+    return parseBoolean(value);
+  }
+
+  private contact(field: string): string | null {
+    const value = this.text(field);
+    return value === "" || PLACEHOLDERS.has(value.toLowerCase()) ? null : value;
+  }
+
+  customer(): CustomerFields | null {
+    const customerId = this.customerId();
+    const emailText = this.contact("email");
+    let email: string | null = null;
+    if (emailText !== null) {
+      if (looksLikeEmail(emailText)) email = emailText.toLowerCase();
+      else this.problem("email", `"${emailText}" is not an email address`);
+    }
+    const phoneText = this.contact("phone");
+    let phone: string | null = null;
+    if (phoneText !== null) {
+      phone = phoneDigits(phoneText);
+      if (phone === null) this.problem("phone", `"${phoneText}" is not a phone number`);
+    }
+    const firstName = this.optionalText("first_name");
+    const lastName = this.optionalText("last_name");
+    const fullName = this.optionalText("customer_name");
+    const name = fullName ?? ([firstName, lastName].filter(Boolean).join(" ") || null);
+    const fields: CustomerFields = {
+      customerId,
+      email,
+      emailDisplay: email === null ? null : emailText,
+      phone,
+      firstName,
+      lastName,
+      name,
+      acceptsMarketing: this.boolean("accepts_marketing"),
+      locale: this.locale(),
+      usageFactor: this.number("usage_factor", { positive: true }),
+    };
+    return customerId === null && email === null && phone === null ? null : fields;
+  }
+
+  /** Spreadsheets turn numeric ids into floats ("17850.0"): the id is the integer. */
+  private customerId(): string | null {
+    const value = this.text("customer_id");
+    if (value === "") return null;
+    return /^\d+\.0+$/.test(value) ? value.slice(0, value.indexOf(".")) : value;
+  }
+
+  private locale(): string | null {
+    const value = this.text("locale").replace("_", "-");
+    if (value === "") return null;
+    try {
+      return Intl.getCanonicalLocales(value)[0] ?? null;
+    } catch {
+      return this.problem("locale", `"${value}" is not a language tag like en, de or ru-RU`);
+    }
+  }
+}
+
+export function describeProblems(problems: RowProblem[]): string {
+  return problems.map((p) => (p.column === null ? p.message : `column "${p.column}": ${p.message}`)).join("; ");
+}

@@ -1,0 +1,81 @@
+/**
+ * The typed facts the reader (a worker thread) hands to the writer (the main thread). They are
+ * plain data so they cross the thread boundary by structured clone.
+ */
+export type StatusClass = "cancelled" | "completed" | "other";
+
+export interface CustomerFields {
+  customerId: string | null;
+  email: string | null; // trimmed, lower-cased
+  emailDisplay: string | null; // as written
+  phone: string | null; // digits only
+  firstName: string | null;
+  lastName: string | null;
+  name: string | null;
+  acceptsMarketing: boolean | null;
+  locale: string | null;
+  usageFactor: number | null;
+}
+
+export interface LineItem {
+  lineKey: string;
+  sku: string | null;
+  productName: string | null;
+  quantity: number;
+  unitPriceMinor: number | null;
+  lineTotalMinor: number | null;
+}
+
+export interface OrderRecord {
+  orderId: string;
+  line: number; // the file line of its first row
+  placedAt: string; // UTC ISO
+  status: string | null;
+  statusClass: StatusClass;
+  currency: string;
+  cancelledAt: string | null;
+  refundedMinor: number;
+  customer: CustomerFields | null; // null: a guest order
+  items: LineItem[];
+}
+
+export interface ProductRecord {
+  line: number;
+  sku: string;
+  name: string | null;
+  unitPriceMinor: number | null;
+  currency: string | null;
+  daysPerUnit: number | null;
+  group: string | null;
+}
+
+export interface CustomerRecord {
+  line: number;
+  customer: CustomerFields;
+}
+
+export type FactRecord = OrderRecord | ProductRecord | CustomerRecord;
+
+/** One thing wrong with one row: `column` is the file's header (null for a whole-row problem). */
+export interface RowProblem {
+  line: number;
+  column: string | null;
+  message: string;
+}
+
+/** A row that was not imported, with the cells as read so it can be written to FILE.rejected.csv. */
+export interface RejectedRow {
+  line: number;
+  reason: string;
+  cells: string[];
+}
+
+/** Messages from the reader worker to the writer. */
+export type ReaderMessage =
+  | { type: "header"; headers: string[] }
+  | { type: "batch"; records: FactRecord[]; rejected: RejectedRow[]; problems: RowProblem[]; bytesRead: number }
+  | { type: "done"; rows: number }
+  | { type: "fatal"; message: string; exitCode: number; stack?: string };
+
+/** Message from the writer to the reader: one batch has been written, send more. */
+export type WriterMessage = { type: "ack" };

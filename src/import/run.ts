@@ -1,0 +1,356 @@
+/**
+ * Imports one file: scan (hash, encoding), choose the profile from the header, then read in a worker
+ * thread while this thread writes, all in one transaction. A file that fails commits nothing.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { basename } from "node:path";
+import { Worker } from "node:worker_threads";
+import { parse as parseCsv } from "csv-parse/sync";
+import iconv from "iconv-lite";
+import { AppError, DataError, ExitCode } from "../errors.js";
+import type { Db } from "../store/open.js";
+import { nowIso } from "../time.js";
+import type { ImportKind } from "./fields.js";
+import { firstLine, parseDelimiterSetting, sniffDelimiter } from "./read/delimiter.js";
+import { scanFile, type FileScan } from "./read/scan.js";
+import type { ReaderTask } from "./read/worker.js";
+import {
+  describeMissing,
+  detectProfile,
+  indexColumns,
+  missingRequired,
+  namedProfile,
+  profilesFor,
+  type Profile,
+  type ProfileSettings,
+} from "./profiles.js";
+import type { CustomerRecord, FactRecord, OrderRecord, ProductRecord, ReaderMessage, RowProblem } from "./records.js";
+import type { StatusClasses } from "./normalize/status.js";
+import { CustomerWriter } from "./write/customers.js";
+import { OrderWriter } from "./write/orders.js";
+import { ProductWriter } from "./write/products.js";
+import { RejectedFile } from "./rejected.js";
+
+export interface ImportSettings {
+  timezone: string;
+  currency: string;
+  statuses: StatusClasses;
+  profiles: Record<string, ProfileSettings>;
+}
+
+export interface ImportOptions {
+  kind: ImportKind;
+  profile?: string;
+  source?: string;
+  dryRun?: boolean;
+  skipBadRows?: boolean;
+  force?: boolean;
+  /** Called now and then while reading, for a progress line on a terminal. */
+  onProgress?: (progress: { file: string; bytesRead: number; bytes: number; rows: number }) => void;
+}
+
+/** The report of one file. Order imports have exactly the documented keys; products and customers their own counts. */
+export interface ImportReport {
+  file: string;
+  profile: string;
+  already_imported: boolean;
+  rows: number;
+  rejected: number;
+  seconds: number;
+  [count: string]: string | number | boolean;
+}
+
+export interface ImportResult {
+  report: ImportReport;
+  dryRun: boolean;
+  rejectedFile: string | null;
+  encoding: string;
+  delimiter: string;
+}
+
+const MAX_PROBLEMS_SHOWN = 20;
+
+export async function importFile(db: Db, settings: ImportSettings, path: string, options: ImportOptions): Promise<ImportResult> {
+  const started = process.hrtime.bigint();
+  const startedAt = nowIso();
+  const display = basename(path);
+  const defaults = { timezone: settings.timezone, currency: settings.currency };
+  const named = options.profile ? namedProfile(options.profile, options.kind, settings.profiles, defaults) : null;
+
+  const scan = await scanFile(path, named?.encoding ?? "auto");
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+
+  const header = readHeader(scan, named);
+  const profile = named ?? chooseProfile(options.kind, settings, header.cells, display, header.line);
+  // A named profile was scanned with its own encoding; a detected one may name an encoding the scan didn't use.
+  const encoding = named || profile.encoding === "auto" ? scan.encoding : profile.encoding;
+  const delimiter = resolveDelimiter(profile, header.text);
+  const source = options.source ?? profile.source;
+
+  const previous = db
+    .prepare<[string, string], { rows: number }>("SELECT rows FROM imports WHERE sha256 = ? AND kind = ?")
+    .get(scan.sha256, options.kind);
+  if (previous && !options.force) {
+    return {
+      report: {
+        file: path,
+        profile: profile.name,
+        already_imported: true,
+        rows: previous.rows,
+        ...ZERO_COUNTS[options.kind],
+        rejected: 0,
+        seconds: round(seconds()),
+      },
+      dryRun: Boolean(options.dryRun),
+      rejectedFile: null,
+      encoding,
+      delimiter,
+    };
+  }
+
+  const task: ReaderTask = {
+    path,
+    displayName: display,
+    start: scan.bomLength,
+    encoding,
+    delimiter,
+    profile,
+    statuses: settings.statuses,
+    keepRejectedCells: Boolean(options.skipBadRows),
+  };
+
+  const now = nowIso();
+  db.exec("BEGIN IMMEDIATE");
+  let committed = false;
+  const rejected = options.skipBadRows ? new RejectedFile(path) : null;
+  try {
+    const importId = Number(
+      db
+        .prepare(
+          `INSERT INTO imports (file, sha256, kind, profile, source, encoding, rows, report, started_at, finished_at)
+           VALUES (?, ?, ?, ?, ?, ?, 0, '{}', ?, ?)
+           ON CONFLICT (sha256, kind) DO UPDATE SET file = excluded.file, profile = excluded.profile,
+             source = excluded.source, started_at = excluded.started_at
+           RETURNING id`,
+        )
+        .pluck()
+        .get(path, scan.sha256, options.kind, profile.name, source, encoding, startedAt, startedAt),
+    );
+    const customers = new CustomerWriter(db, now);
+    const sink = makeSink(db, options.kind, source, now, importId, customers);
+    const outcome = await readInWorker(task, {
+      onRecords: (records) => {
+        for (const record of records) sink.write(record);
+      },
+      onRejected: (rows) => rejected?.add(rows),
+      onHeader: (headers) => rejected?.start(headers),
+      onProgress: (bytesRead, rows) => options.onProgress?.({ file: display, bytesRead, bytes: scan.bytes, rows }),
+      stopWritingOnProblem: !options.skipBadRows,
+    });
+    if (outcome.rejectedCount > 0 && !options.skipBadRows) {
+      throw new DataError(describeBadRows(display, outcome.problems, outcome.rejectedCount, outcome.problemCount));
+    }
+    const customerCounts = customers.finish();
+    const report: ImportReport = {
+      file: path,
+      profile: profile.name,
+      already_imported: false,
+      rows: outcome.rows,
+      ...sink.counts(customerCounts),
+      rejected: outcome.rejectedCount,
+      seconds: round(seconds()),
+    };
+    db.prepare("UPDATE imports SET rows = ?, report = ?, finished_at = ? WHERE id = ?").run(
+      outcome.rows,
+      JSON.stringify(report),
+      nowIso(),
+      importId,
+    );
+    if (options.dryRun) {
+      db.exec("ROLLBACK");
+    } else {
+      db.exec("COMMIT");
+      committed = true;
+    }
+    const rejectedFile = rejected ? await rejected.finish(!options.dryRun) : null;
+    report.seconds = round(seconds());
+    return { report, dryRun: Boolean(options.dryRun), rejectedFile, encoding, delimiter };
+  } catch (error) {
+    if (!committed && db.inTransaction) db.exec("ROLLBACK");
+    await rejected?.discard();
+    throw error;
+  }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+interface Sink {
+  write(record: FactRecord): void;
+  counts(customers: { created: number; updated: number; unchanged: number }): Record<string, number>;
+}
+
+function makeSink(db: Db, kind: ImportKind, source: string, now: string, importId: number, customers: CustomerWriter): Sink {
+  if (kind === "orders") {
+    const orders = new OrderWriter(db, source, now, importId, customers);
+    return {
+      write: (record) => orders.write(record as OrderRecord),
+      counts: (c) => {
+        const o = orders.counts();
+        return {
+          orders_new: o.orders_new,
+          orders_updated: o.orders_updated,
+          orders_unchanged: o.orders_unchanged,
+          lines_new: o.lines_new,
+          customers_new: c.created,
+          guest_orders: o.guest_orders,
+          status_changes: o.status_changes,
+        };
+      },
+    };
+  }
+  if (kind === "products") {
+    const products = new ProductWriter(db, now);
+    return { write: (record) => products.write(record as ProductRecord), counts: () => ({ ...products.counts }) };
+  }
+  return {
+    // A customers export states the customer as of now: it wins over what older orders said.
+    write: (record) => void customers.resolve((record as CustomerRecord).customer, now),
+    counts: (c) => ({ customers_new: c.created, customers_updated: c.updated, customers_unchanged: c.unchanged }),
+  };
+}
+
+const ZERO_COUNTS: Record<ImportKind, Record<string, number>> = {
+  orders: {
+    orders_new: 0,
+    orders_updated: 0,
+    orders_unchanged: 0,
+    lines_new: 0,
+    customers_new: 0,
+    guest_orders: 0,
+    status_changes: 0,
+  },
+  products: { products_new: 0, products_updated: 0, products_unchanged: 0 },
+  customers: { customers_new: 0, customers_updated: 0, customers_unchanged: 0 },
+};
+
+/** The header row, decoded with the scanned encoding, for choosing the profile and the delimiter. */
+function readHeader(scan: FileScan, named: Profile | null): { text: string; cells: string[]; line: number } {
+  const fd = openSync(scan.path, "r");
+  const buffer = Buffer.alloc(Math.min(scan.bytes, 256 * 1024));
+  try {
+    readSync(fd, buffer, 0, buffer.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const encoding = named && named.encoding !== "auto" ? named.encoding : scan.encoding;
+  const decoded = iconv.decode(buffer.subarray(scan.bomLength), encoding);
+  // Skip blank lines above the header, as the reader does.
+  const leading = decoded.match(/^(?:[ \t]*(?:\r\n|\n|\r))*/)?.[0] ?? "";
+  const text = decoded.slice(leading.length);
+  const line = 1 + (leading.match(/\r\n|\n|\r/g)?.length ?? 0);
+  const headerLine = firstLine(text);
+  const setting = named ? parseDelimiterSetting(named.delimiter) : "auto";
+  const delimiter = setting === "auto" ? sniffDelimiter(headerLine) : setting;
+  const rows = parseCsv(headerLine, { delimiter, relax_quotes: true, relax_column_count: true }) as string[][];
+  return { text: headerLine, cells: (rows[0] ?? []).map((h) => h.trim()), line };
+}
+
+function chooseProfile(kind: ImportKind, settings: ImportSettings, headers: string[], display: string, line: number): Profile {
+  const candidates = profilesFor(kind, settings.profiles, { timezone: settings.timezone, currency: settings.currency });
+  const { best, fits } = detectProfile(candidates, headers);
+  if (!fits) {
+    const missing = missingRequired(best, indexColumns(best, headers));
+    throw new DataError(
+      `${display}:${line}: no profile for ${kind} fits this header; closest is "${best.name}": ${describeMissing(best, missing, headers)}. ` +
+        `Name a profile with --profile, or map the columns in a profile in the config (see config.example.yaml).`,
+    );
+  }
+  return best;
+}
+
+function resolveDelimiter(profile: Profile, headerLine: string): string {
+  const setting = parseDelimiterSetting(profile.delimiter);
+  return setting === "auto" ? sniffDelimiter(headerLine) : setting;
+}
+
+function describeBadRows(display: string, problems: RowProblem[], rejectedRows: number, problemCount: number): string {
+  const lines = problems
+    .slice(0, MAX_PROBLEMS_SHOWN)
+    .map((p) => `${display}:${p.line}: ${p.column === null ? "" : `column "${p.column}": `}${p.message}`);
+  const more = problemCount - lines.length;
+  return [
+    `${display}: ${rejectedRows} row${rejectedRows === 1 ? "" : "s"} could not be imported; nothing was written.`,
+    ...lines,
+    ...(more > 0 ? [`… and ${more} more problem${more === 1 ? "" : "s"}`] : []),
+    `Fix the rows (or the profile), or run again with --skip-bad-rows to import the good rows and write the bad ones to ${basename(display, ".csv")}.rejected.csv.`,
+  ].join("\n");
+}
+
+interface ReadCallbacks {
+  onRecords(records: FactRecord[]): void;
+  onRejected(rows: import("./records.js").RejectedRow[]): void;
+  onHeader(headers: string[]): void;
+  onProgress(bytesRead: number, rows: number): void;
+  stopWritingOnProblem: boolean;
+}
+
+interface ReadOutcome {
+  rows: number;
+  rejectedCount: number;
+  problems: RowProblem[];
+  problemCount: number;
+}
+
+/** Runs the reader worker, feeding its batches to the callbacks as they come, acknowledging each. */
+function readInWorker(task: ReaderTask, callbacks: ReadCallbacks): Promise<ReadOutcome> {
+  const worker = new Worker(new URL("./read/worker.js", import.meta.url), { workerData: task });
+  const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
+  let recordsSeen = 0;
+  return new Promise<ReadOutcome>((resolve, reject) => {
+    let settled = false;
+    const finish = (error: unknown, value?: ReadOutcome) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    worker.on("message", (message: ReaderMessage) => {
+      try {
+        switch (message.type) {
+          case "header":
+            callbacks.onHeader(message.headers);
+            break;
+          case "batch":
+            outcome.rejectedCount += message.rejected.length;
+            outcome.problemCount += message.rejected.reduce((n, r) => n + Math.max(1, r.reason.split("; ").length), 0);
+            if (outcome.problems.length < MAX_PROBLEMS_SHOWN) outcome.problems.push(...message.problems);
+            // Once a row is bad and bad rows aren't skipped, the file will be rolled back: just keep reading to count.
+            if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0)) callbacks.onRecords(message.records);
+            callbacks.onRejected(message.rejected);
+            recordsSeen += message.records.length;
+            callbacks.onProgress(message.bytesRead, recordsSeen + outcome.rejectedCount);
+            worker.postMessage({ type: "ack" });
+            break;
+          case "done":
+            outcome.rows = message.rows;
+            finish(null, outcome);
+            break;
+          case "fatal":
+            finish(
+              message.exitCode === ExitCode.bug
+                ? Object.assign(new Error(message.message), { stack: message.stack })
+                : new AppError(message.message, message.exitCode as AppError["exitCode"]),
+            );
+            break;
+        }
+      } catch (error) {
+        finish(error);
+      }
+    });
+    worker.on("error", (error) => finish(error));
+    worker.on("exit", (code) => finish(new Error(`the reader thread stopped unexpectedly (exit ${code})`)));
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * Orders upsert on (source, external id) and lines on (order, line key). A row is compared with
+ * what is stored and written only when something differs, so re-reading an export changes nothing.
+ * A new status adds one history row; an order or a line missing from a later export is kept:
+ * exports are windows, not the whole truth.
+ */
+import type { Db } from "../../store/open.js";
+import type { LineItem, OrderRecord } from "../records.js";
+import type { CustomerWriter } from "./customers.js";
+
+interface StoredOrder {
+  id: number;
+  customer_id: number | null;
+  placed_at: string;
+  status: string | null;
+  status_class: string;
+  currency: string;
+  refunded_minor: number;
+  cancelled_at: string | null;
+}
+
+interface StoredLine {
+  id: number;
+  line_key: string;
+  sku: string | null;
+  product_name: string | null;
+  quantity: number;
+  unit_price_minor: number | null;
+  line_total_minor: number | null;
+}
+
+type Outcome = "new" | "updated" | "unchanged";
+
+export interface OrderCounts {
+  orders_new: number;
+  orders_updated: number;
+  orders_unchanged: number;
+  lines_new: number;
+  guest_orders: number;
+  status_changes: number;
+}
+
+export class OrderWriter {
+  /** Each order's outcome in this file: an order split across the file is counted once. */
+  private readonly outcomes = new Map<string, { outcome: Outcome; guest: boolean }>();
+  private readonly productsSeen = new Set<string>();
+  private readonly statements;
+  linesNew = 0;
+  statusChanges = 0;
+
+  constructor(
+    db: Db,
+    private readonly source: string,
+    private readonly now: string,
+    private readonly importId: number,
+    private readonly customers: CustomerWriter,
+  ) {
+    this.statements = {
+      find: db.prepare<[string, string], StoredOrder>(
+        `SELECT id, customer_id, placed_at, status, status_class, currency, refunded_minor, cancelled_at
+         FROM orders WHERE source = ? AND external_id = ?`,
+      ),
+      insert: db.prepare(
+        `INSERT INTO orders (source, external_id, customer_id, placed_at, status, status_class, currency,
+                             refunded_minor, cancelled_at, created_at, updated_at)
+         VALUES (@source, @external_id, @customer_id, @placed_at, @status, @status_class, @currency,
+                 @refunded_minor, @cancelled_at, @now, @now)`,
+      ),
+      update: db.prepare(
+        `UPDATE orders SET customer_id = @customer_id, placed_at = @placed_at, status = @status,
+           status_class = @status_class, currency = @currency, refunded_minor = @refunded_minor,
+           cancelled_at = @cancelled_at, updated_at = @now
+         WHERE id = @id`,
+      ),
+      history: db.prepare(
+        `INSERT OR IGNORE INTO order_status_history (order_id, status, status_class, first_seen_at, import_id)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      lines: db.prepare<[number], StoredLine>(
+        `SELECT id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor
+         FROM order_lines WHERE order_id = ?`,
+      ),
+      insertLine: db.prepare(
+        `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateLine: db.prepare(
+        `UPDATE order_lines SET sku = ?, product_name = ?, quantity = ?, unit_price_minor = ?, line_total_minor = ?
+         WHERE id = ?`,
+      ),
+      // Order lines name products the catalog may not have yet; a products import later fills them in.
+      product: db.prepare(
+        `INSERT INTO products (sku, name, unit_price_minor, currency, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+         WHERE products.name IS NULL AND excluded.name IS NOT NULL`,
+      ),
+    };
+  }
+
+  write(order: OrderRecord): void {
+    const customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
+    const values = {
+      source: this.source,
+      external_id: order.orderId,
+      customer_id: customerId,
+      placed_at: order.placedAt,
+      status: order.status,
+      status_class: order.statusClass,
+      currency: order.currency,
+      refunded_minor: order.refundedMinor,
+      cancelled_at: order.cancelledAt,
+      now: this.now,
+    };
+    const stored = this.statements.find.get(this.source, order.orderId);
+    let outcome: Outcome;
+    let orderId: number;
+    if (!stored) {
+      orderId = Number(this.statements.insert.run(values).lastInsertRowid);
+      this.recordStatus(orderId, order);
+      for (const item of order.items) this.insertLine(orderId, item);
+      outcome = "new";
+    } else {
+      orderId = stored.id;
+      const orderChanged = differs(stored, values);
+      if (orderChanged) this.statements.update.run({ ...values, id: orderId });
+      if (stored.status !== order.status && order.status !== null) this.recordStatus(orderId, order, true);
+      const linesChanged = this.mergeLines(orderId, order.items);
+      outcome = orderChanged || linesChanged ? "updated" : "unchanged";
+    }
+    for (const item of order.items) this.rememberProduct(item, order.currency);
+    const previous = this.outcomes.get(order.orderId);
+    if (!previous || (previous.outcome === "unchanged" && outcome === "updated")) {
+      this.outcomes.set(order.orderId, { outcome: previous?.outcome === "new" ? "new" : outcome, guest: customerId === null });
+    }
+  }
+
+  private recordStatus(orderId: number, order: OrderRecord, changed = false): void {
+    if (order.status === null) return;
+    this.statements.history.run(orderId, order.status, order.statusClass, this.now, this.importId);
+    if (changed) this.statusChanges += 1;
+  }
+
+  private insertLine(orderId: number, item: LineItem): void {
+    this.statements.insertLine.run(
+      orderId,
+      item.lineKey,
+      item.sku,
+      item.productName,
+      item.quantity,
+      item.unitPriceMinor,
+      item.lineTotalMinor,
+    );
+    this.linesNew += 1;
+  }
+
+  /** Inserts new lines and rewrites changed ones; true when anything was written. */
+  private mergeLines(orderId: number, items: LineItem[]): boolean {
+    const stored = new Map(this.statements.lines.all(orderId).map((line) => [line.line_key, line]));
+    let changed = false;
+    for (const item of items) {
+      const line = stored.get(item.lineKey);
+      if (!line) {
+        this.insertLine(orderId, item);
+        changed = true;
+      } else if (
+        line.sku !== item.sku ||
+        line.product_name !== item.productName ||
+        line.quantity !== item.quantity ||
+        line.unit_price_minor !== item.unitPriceMinor ||
+        line.line_total_minor !== item.lineTotalMinor
+      ) {
+        this.statements.updateLine.run(item.sku, item.productName, item.quantity, item.unitPriceMinor, item.lineTotalMinor, line.id);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private rememberProduct(item: LineItem, currency: string): void {
+    if (item.sku === null || this.productsSeen.has(item.sku)) return;
+    this.productsSeen.add(item.sku);
+    this.statements.product.run(item.sku, item.productName, item.unitPriceMinor, currency, this.now);
+  }
+
+  counts(): OrderCounts {
+    const counts: OrderCounts = {
+      orders_new: 0,
+      orders_updated: 0,
+      orders_unchanged: 0,
+      lines_new: this.linesNew,
+      guest_orders: 0,
+      status_changes: this.statusChanges,
+    };
+    for (const { outcome, guest } of this.outcomes.values()) {
+      counts[`orders_${outcome}`] += 1;
+      if (guest) counts.guest_orders += 1;
+    }
+    return counts;
+  }
+}
+
+function differs(stored: StoredOrder, values: Omit<StoredOrder, "id">): boolean {
+  return (
+    stored.customer_id !== values.customer_id ||
+    stored.placed_at !== values.placed_at ||
+    stored.status !== values.status ||
+    stored.status_class !== values.status_class ||
+    stored.currency !== values.currency ||
+    stored.refunded_minor !== values.refunded_minor ||
+    stored.cancelled_at !== values.cancelled_at
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * Numbered schema migrations, applied in order at open. Never edit a shipped migration:
+ * add the next number. `PRAGMA user_version` records how far a database has come.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: facts from imports
+  `
+  CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    source TEXT,
+    encoding TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    report TEXT NOT NULL,            -- the JSON report of the last run over these bytes
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    UNIQUE (sha256, kind)
+  );
+
+  CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    identity_key TEXT NOT NULL UNIQUE,  -- "id:<customer_id>", "email:<email>" or "phone:<digits>"
+    external_id TEXT,
+    email TEXT,                          -- trimmed, lower-cased
+    email_display TEXT,                  -- as the shop wrote it
+    phone TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    name TEXT,
+    accepts_marketing INTEGER,           -- 1, 0, or NULL when never stated
+    locale TEXT,
+    usage_factor REAL,
+    info_as_of TEXT NOT NULL,            -- the time of the newest source the fields came from
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX customers_email ON customers (email) WHERE email IS NOT NULL;
+  CREATE INDEX customers_phone ON customers (phone) WHERE phone IS NOT NULL;
+
+  CREATE TABLE products (
+    sku TEXT PRIMARY KEY,
+    name TEXT,
+    unit_price_minor INTEGER,
+    currency TEXT,
+    days_per_unit REAL,
+    group_key TEXT,
+    from_catalog INTEGER NOT NULL DEFAULT 0,  -- 1 once a products import described it; order lines then never overwrite it
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    customer_id INTEGER REFERENCES customers (id),
+    placed_at TEXT NOT NULL,
+    status TEXT,
+    status_class TEXT NOT NULL CHECK (status_class IN ('cancelled', 'completed', 'other')),
+    currency TEXT NOT NULL,
+    refunded_minor INTEGER NOT NULL DEFAULT 0,
+    cancelled_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (source, external_id)
+  );
+  CREATE INDEX orders_customer ON orders (customer_id, placed_at);
+
+  CREATE TABLE order_lines (
+    id INTEGER PRIMARY KEY,
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    line_key TEXT NOT NULL,
+    sku TEXT,
+    product_name TEXT,
+    quantity REAL NOT NULL,
+    unit_price_minor INTEGER,
+    line_total_minor INTEGER,
+    UNIQUE (order_id, line_key)
+  );
+  CREATE INDEX order_lines_sku ON order_lines (sku);
+
+  CREATE TABLE order_status_history (
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    status TEXT NOT NULL,
+    status_class TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    import_id INTEGER REFERENCES imports (id),
+    PRIMARY KEY (order_id, status)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,49 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ConfigError } from "../errors.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the SQLite file with the pragmas every command relies on, and brings
+ * its schema up to date. WAL lets `status` read while an import writes; busy_timeout makes a
+ * second writer wait briefly instead of failing on the first contention.
+ */
+export function openStore(path: string, options: { readonly?: boolean } = {}): Db {
+  if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma("busy_timeout = 5000");
+  if (!options.readonly) {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+  }
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new ConfigError(
+      `the database ${db.name} has schema version ${current}, newer than this comeback (${SCHEMA_VERSION}): upgrade comeback`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  if (db.readonly) {
+    throw new ConfigError(`the database ${db.name} needs a schema upgrade: run any writing command first`);
+  }
+  const apply = db.transaction(() => {
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version]!);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  apply.immediate();
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
