@@ -68,8 +68,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX orders_customer ON orders (customer_id, placed_at);
 
+  -- Clustered by order: an import appends each order's lines together, and readers fetch them together.
   CREATE TABLE order_lines (
-    id INTEGER PRIMARY KEY,
     order_id INTEGER NOT NULL REFERENCES orders (id),
     line_key TEXT NOT NULL,
     sku TEXT,
@@ -77,9 +77,8 @@ export const MIGRATIONS: readonly string[] = [
     quantity REAL NOT NULL,
     unit_price_minor INTEGER,
     line_total_minor INTEGER,
-    UNIQUE (order_id, line_key)
-  );
-  CREATE INDEX order_lines_sku ON order_lines (sku);
+    PRIMARY KEY (order_id, line_key)
+  ) WITHOUT ROWID;
 
   CREATE TABLE order_status_history (
     order_id INTEGER NOT NULL REFERENCES orders (id),

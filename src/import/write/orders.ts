@@ -20,7 +20,6 @@ interface StoredOrder {
 }
 
 interface StoredLine {
-  id: number;
   line_key: string;
   sku: string | null;
   product_name: string | null;
@@ -77,7 +76,7 @@ export class OrderWriter {
          VALUES (?, ?, ?, ?, ?)`,
       ),
       lines: db.prepare<[number], StoredLine>(
-        `SELECT id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor
+        `SELECT line_key, sku, product_name, quantity, unit_price_minor, line_total_minor
          FROM order_lines WHERE order_id = ?`,
       ),
       insertLine: db.prepare(
@@ -86,7 +85,7 @@ export class OrderWriter {
       ),
       updateLine: db.prepare(
         `UPDATE order_lines SET sku = ?, product_name = ?, quantity = ?, unit_price_minor = ?, line_total_minor = ?
-         WHERE id = ?`,
+         WHERE order_id = ? AND line_key = ?`,
       ),
       // Order lines name products the catalog may not have yet; a products import later fills them in.
       product: db.prepare(
@@ -169,7 +168,15 @@ export class OrderWriter {
         line.unit_price_minor !== item.unitPriceMinor ||
         line.line_total_minor !== item.lineTotalMinor
       ) {
-        this.statements.updateLine.run(item.sku, item.productName, item.quantity, item.unitPriceMinor, item.lineTotalMinor, line.id);
+        this.statements.updateLine.run(
+          item.sku,
+          item.productName,
+          item.quantity,
+          item.unitPriceMinor,
+          item.lineTotalMinor,
+          orderId,
+          item.lineKey,
+        );
         changed = true;
       }
     }
