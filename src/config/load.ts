@@ -1,0 +1,173 @@
+/**
+ * Finding, reading and validating the configuration file.
+ *
+ * Resolution: `--config FILE`, else `$COMEBACK_CONFIG`, else `./comeback.yaml` in the cwd if it
+ * exists, else the built-in defaults. A file named explicitly (flag or variable) must exist.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { ConfigError, InputMissingError } from "../errors.js";
+import { formatKeyPath, interpolateTree, type KeyPath } from "./env.js";
+import {
+  configSchema,
+  defaultConfig,
+  describeIssues,
+  resolveConfigPaths,
+  type Config,
+  type ConfigProblem,
+} from "./schema.js";
+
+export type { Config, ProfileConfig } from "./schema.js";
+export { defaultConfig } from "./schema.js";
+
+export const DEFAULT_CONFIG_FILE = "comeback.yaml";
+export const CONFIG_ENV_VAR = "COMEBACK_CONFIG";
+export const BUILT_IN_DEFAULTS = "built-in defaults";
+
+/** At most this many problems are listed; the rest are counted. */
+export const MAX_PROBLEMS = 10;
+
+export type LoadedConfig = Config & {
+  /** The absolute path of the file the config came from, or "built-in defaults". */
+  source: string;
+  /** The folder relative paths were resolved against: the file's folder, or the cwd for defaults. */
+  baseDir: string;
+};
+
+export interface LoadConfigOptions {
+  /** `--config FILE`; relative to `cwd`. */
+  configPath?: string;
+  /** Defaults to process.env; read for COMEBACK_CONFIG and `${VAR}` interpolation. */
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to process.cwd(). */
+  cwd?: string;
+}
+
+export async function loadConfig(opts: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = opts.env ?? process.env;
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+
+  let file: string;
+  let origin: string | undefined;
+  if (opts.configPath !== undefined && opts.configPath !== "") {
+    file = path.resolve(cwd, opts.configPath);
+    origin = "--config";
+  } else if (env[CONFIG_ENV_VAR]) {
+    file = path.resolve(cwd, env[CONFIG_ENV_VAR]);
+    origin = `$${CONFIG_ENV_VAR}`;
+  } else {
+    file = path.join(cwd, DEFAULT_CONFIG_FILE);
+    if (!(await isFile(file))) {
+      return { ...defaultConfig(cwd), source: BUILT_IN_DEFAULTS, baseDir: cwd };
+    }
+  }
+
+  const label = displayName(file, cwd);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : `can't be read (${reason(error)})`;
+    throw new InputMissingError(`config file ${label} ${why}${origin ? ` (named by ${origin})` : ""}`);
+  }
+
+  const baseDir = path.dirname(file);
+  const config = parseConfigText(text, { label, env, baseDir });
+  return { ...config, source: file, baseDir };
+}
+
+export interface ParseConfigOptions {
+  /** How messages name the file, e.g. "comeback.yaml". */
+  label: string;
+  env: NodeJS.ProcessEnv;
+  /** Relative paths in the file resolve against this folder. */
+  baseDir: string;
+}
+
+/** Parses, interpolates and validates the text of a config file. Throws ConfigError. */
+export function parseConfigText(text: string, opts: ParseConfigOptions): Config {
+  const { label } = opts;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text.replace(/^\uFEFF/, ""), { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      limit(
+        doc.errors.map((error) => {
+          const { line, col } = lineCounter.linePos(error.pos[0]);
+          return `${label}: YAML syntax error at line ${line}, column ${col}: ${error.message}`;
+        }),
+      ),
+    );
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError(`${label}: ${reason(error)}`);
+  }
+
+  const interpolated = interpolateTree(data, opts.env);
+  if (interpolated.problems.length > 0) {
+    const problems = interpolated.problems.map((problem) => ({
+      path: problem.path,
+      message: `${formatKeyPath(problem.path)}: ${problem.message}`,
+    }));
+    throw new ConfigError(report(label, doc, problems));
+  }
+
+  const result = configSchema.safeParse(interpolated.value);
+  if (!result.success) {
+    const problems = describeIssues(result.error.issues, {
+      data: interpolated.value,
+      templates: interpolated.templates,
+    });
+    throw new ConfigError(report(label, doc, problems));
+  }
+  return resolveConfigPaths(result.data, opts.baseDir);
+}
+
+/** One line per problem, in the order they appear in the file, each naming the file. */
+function report(label: string, doc: Document, problems: ConfigProblem[]): string {
+  const ordered = problems
+    .map((problem, index) => ({ problem, index, offset: offsetOf(doc, problem.path) }))
+    .sort(
+      (a, b) => a.offset - b.offset || a.problem.path.length - b.problem.path.length || a.index - b.index,
+    );
+  return limit(ordered.map(({ problem }) => `${label}: ${problem.message}`));
+}
+
+/** Where a key path starts in the file; a missing key counts as its parent's position. */
+function offsetOf(doc: Document, keyPath: KeyPath): number {
+  for (let length = keyPath.length; length > 0; length--) {
+    const node = doc.getIn(keyPath.slice(0, length), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return 0;
+}
+
+function limit(lines: string[]): string {
+  if (lines.length <= MAX_PROBLEMS) return lines.join("\n");
+  const more = lines.length - MAX_PROBLEMS;
+  return [...lines.slice(0, MAX_PROBLEMS), `… and ${more} more problem${more === 1 ? "" : "s"}`].join("\n");
+}
+
+/** The path as the user would write it: relative to the cwd when inside it, else absolute. */
+function displayName(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
