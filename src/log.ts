@@ -12,10 +12,16 @@ export function createLogger(options: { level: string; file: string | null; verb
   const runId = randomUUID().slice(0, 8);
   const base = { run: runId };
   if (options.verbose) {
-    return pino({ level: options.level === "silent" ? "info" : options.level, base }, pino.destination({ dest: 2, sync: true }));
+    return pino(
+      { level: options.level === "silent" ? "info" : options.level, base },
+      pino.destination({ dest: 2, sync: true }),
+    );
   }
   if (options.file) {
-    return pino({ level: options.level, base }, pino.destination({ dest: options.file, mkdir: true, sync: true }));
+    return pino(
+      { level: options.level, base },
+      pino.destination({ dest: options.file, mkdir: true, sync: true }),
+    );
   }
   return pino({ level: "silent", base });
 }

@@ -17,7 +17,11 @@ export interface Context {
 
 export async function createContext(options: GlobalOptions): Promise<Context> {
   const config = await loadConfig({ configPath: options.config });
-  const log = createLogger({ level: config.log.level, file: config.log.file, verbose: Boolean(options.verbose) });
+  const log = createLogger({
+    level: config.log.level,
+    file: config.log.file,
+    verbose: Boolean(options.verbose),
+  });
   log.debug({ config: config.source, database: config.database }, "config loaded");
   return { config, log };
 }

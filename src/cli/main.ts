@@ -15,7 +15,10 @@ function buildProgram(): Command {
   const program = new Command("comeback")
     .description("Bring customers back, from your shop's own order exports.")
     .version(process.env.npm_package_version ?? "0.1.0")
-    .option("-c, --config <file>", "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)")
+    .option(
+      "-c, --config <file>",
+      "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)",
+    )
     .option("-v, --verbose", "write logs to stderr")
     .showHelpAfterError("(run comeback --help for usage)")
     .addHelpText(
@@ -82,7 +85,10 @@ Examples:
     .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
     .action(async (flags: { db: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      await runDemo({ db: flags.db }, createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }));
+      await runDemo(
+        { db: flags.db },
+        createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
+      );
     });
 
   return program;
@@ -91,14 +97,20 @@ Examples:
 /** Maps any error to the documented exit code and one clear line (or a few) on stderr. */
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    ) {
       return ExitCode.ok;
     }
     return ExitCode.usage;
   }
   const sqlite = error as { code?: string };
   if (sqlite.code === "SQLITE_BUSY" || sqlite.code === "SQLITE_LOCKED") {
-    const locked = new LockedError("the database is busy with another comeback run; try again when it has finished");
+    const locked = new LockedError(
+      "the database is busy with another comeback run; try again when it has finished",
+    );
     process.stderr.write(`comeback: ${locked.message}\n`);
     return locked.exitCode;
   }
@@ -107,7 +119,9 @@ function exitCodeFor(error: unknown): number {
     return error.exitCode;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  process.stderr.write(`comeback: unexpected error: ${e.message}\n(this is a bug; run with --verbose for the stack)\n`);
+  process.stderr.write(
+    `comeback: unexpected error: ${e.message}\n(this is a bug; run with --verbose for the stack)\n`,
+  );
   if (process.argv.includes("--verbose") || process.argv.includes("-v")) process.stderr.write(`${e.stack}\n`);
   return ExitCode.bug;
 }

@@ -90,7 +90,12 @@ const BUILTIN_SETTINGS: Record<string, ProfileSettings & { source?: string }> = 
 
 export const BUILTIN_PROFILE_NAMES = Object.keys(BUILTIN_SETTINGS);
 
-function resolve(name: string, settings: ProfileSettings, builtin: boolean, defaults: ProfileDefaults): Profile {
+function resolve(
+  name: string,
+  settings: ProfileSettings,
+  builtin: boolean,
+  defaults: ProfileDefaults,
+): Profile {
   const columns: Record<string, string[]> = {};
   for (const [field, headers] of Object.entries(settings.columns ?? {})) {
     columns[field] = Array.isArray(headers) ? headers : [headers];
@@ -138,13 +143,20 @@ export function namedProfile(
   const other = userProfiles[name] ?? BUILTIN_SETTINGS[name];
   const list = candidates.map((profile) => profile.name).join(", ");
   if (other) {
-    throw new ConfigError(`profile "${name}" is for ${other.kind}, not ${kind}; profiles for ${kind}: ${list}`);
+    throw new ConfigError(
+      `profile "${name}" is for ${other.kind}, not ${kind}; profiles for ${kind}: ${list}`,
+    );
   }
-  throw new ConfigError(`unknown profile "${name}"; profiles for ${kind}: ${list} (add your own under "profiles:" in the config)`);
+  throw new ConfigError(
+    `unknown profile "${name}"; profiles for ${kind}: ${list} (add your own under "profiles:" in the config)`,
+  );
 }
 
 export function normalizeHeader(header: string): string {
-  return header.replace(/^\uFEFF/, "").trim().toLowerCase();
+  return header
+    .replace(/^\uFEFF/, "")
+    .trim()
+    .toLowerCase();
 }
 
 /** For each canonical field the profile maps, the indexes of the file's columns that hold it (in preference order). */
@@ -158,7 +170,9 @@ export function indexColumns(profile: Profile, headers: readonly string[]): Colu
   });
   const index: ColumnIndex = {};
   for (const [field, wanted] of Object.entries(profile.columns)) {
-    const found = wanted.map((header) => positions.get(normalizeHeader(header))).filter((i) => i !== undefined);
+    const found = wanted
+      .map((header) => positions.get(normalizeHeader(header)))
+      .filter((i) => i !== undefined);
     if (found.length > 0) index[field] = found;
   }
   return index;
@@ -189,7 +203,10 @@ export function describeMissing(profile: Profile, missing: string[], headers: re
  * Chooses the profile whose columns the header satisfies best: all required fields present, then
  * the most mapped columns found. Returns null when none fits; the caller explains with the closest.
  */
-export function detectProfile(candidates: Profile[], headers: readonly string[]): { best: Profile; fits: boolean } {
+export function detectProfile(
+  candidates: Profile[],
+  headers: readonly string[],
+): { best: Profile; fits: boolean } {
   let best: { profile: Profile; score: number; fits: boolean } | null = null;
   for (const profile of candidates) {
     const index = indexColumns(profile, headers);

@@ -73,7 +73,13 @@ export interface RejectedRow {
 /** Messages from the reader worker to the writer. */
 export type ReaderMessage =
   | { type: "header"; headers: string[] }
-  | { type: "batch"; records: FactRecord[]; rejected: RejectedRow[]; problems: RowProblem[]; bytesRead: number }
+  | {
+      type: "batch";
+      records: FactRecord[];
+      rejected: RejectedRow[];
+      problems: RowProblem[];
+      bytesRead: number;
+    }
   | { type: "done"; rows: number }
   | { type: "fatal"; message: string; exitCode: number; stack?: string };
 

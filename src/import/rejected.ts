@@ -10,7 +10,9 @@ import type { RejectedRow } from "./records.js";
 
 export function rejectedPathFor(input: string): string {
   const extension = extname(input);
-  const stem = [".csv", ".txt", ".tsv"].includes(extension.toLowerCase()) ? basename(input, extension) : basename(input);
+  const stem = [".csv", ".txt", ".tsv"].includes(extension.toLowerCase())
+    ? basename(input, extension)
+    : basename(input);
   return join(dirname(input), `${stem}.rejected.csv`);
 }
 
@@ -48,7 +50,9 @@ export class RejectedFile {
   /** Keeps the file when there is something in it and `keep` is true; returns its path or null. */
   async finish(keep: boolean): Promise<string | null> {
     if (!this.stream) return null;
-    await new Promise<void>((resolve, reject) => this.stream!.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream!.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
     if (keep && this.count > 0) {
       await rename(this.temporary, this.path);
       return this.path;

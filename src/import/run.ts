@@ -24,7 +24,14 @@ import {
   type Profile,
   type ProfileSettings,
 } from "./profiles.js";
-import type { CustomerRecord, FactRecord, OrderRecord, ProductRecord, ReaderMessage, RowProblem } from "./records.js";
+import type {
+  CustomerRecord,
+  FactRecord,
+  OrderRecord,
+  ProductRecord,
+  ReaderMessage,
+  RowProblem,
+} from "./records.js";
 import type { StatusClasses } from "./normalize/status.js";
 import { CustomerWriter } from "./write/customers.js";
 import { OrderWriter } from "./write/orders.js";
@@ -70,12 +77,19 @@ export interface ImportResult {
 
 const MAX_PROBLEMS_SHOWN = 20;
 
-export async function importFile(db: Db, settings: ImportSettings, path: string, options: ImportOptions): Promise<ImportResult> {
+export async function importFile(
+  db: Db,
+  settings: ImportSettings,
+  path: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
   const started = process.hrtime.bigint();
   const startedAt = nowIso();
   const display = basename(path);
   const defaults = { timezone: settings.timezone, currency: settings.currency };
-  const named = options.profile ? namedProfile(options.profile, options.kind, settings.profiles, defaults) : null;
+  const named = options.profile
+    ? namedProfile(options.profile, options.kind, settings.profiles, defaults)
+    : null;
 
   const scan = await scanFile(path, named?.encoding ?? "auto");
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -144,11 +158,14 @@ export async function importFile(db: Db, settings: ImportSettings, path: string,
       },
       onRejected: (rows) => rejected?.add(rows),
       onHeader: (headers) => rejected?.start(headers),
-      onProgress: (bytesRead, rows) => options.onProgress?.({ file: display, bytesRead, bytes: scan.bytes, rows }),
+      onProgress: (bytesRead, rows) =>
+        options.onProgress?.({ file: display, bytesRead, bytes: scan.bytes, rows }),
       stopWritingOnProblem: !options.skipBadRows,
     });
     if (outcome.rejectedCount > 0 && !options.skipBadRows) {
-      throw new DataError(describeBadRows(display, outcome.problems, outcome.rejectedCount, outcome.problemCount));
+      throw new DataError(
+        describeBadRows(display, outcome.problems, outcome.rejectedCount, outcome.problemCount),
+      );
     }
     const customerCounts = customers.finish();
     const report: ImportReport = {
@@ -191,7 +208,14 @@ interface Sink {
   counts(customers: { created: number; updated: number; unchanged: number }): Record<string, number>;
 }
 
-function makeSink(db: Db, kind: ImportKind, source: string, now: string, importId: number, customers: CustomerWriter): Sink {
+function makeSink(
+  db: Db,
+  kind: ImportKind,
+  source: string,
+  now: string,
+  importId: number,
+  customers: CustomerWriter,
+): Sink {
   if (kind === "orders") {
     const orders = new OrderWriter(db, source, now, importId, customers);
     return {
@@ -212,12 +236,19 @@ function makeSink(db: Db, kind: ImportKind, source: string, now: string, importI
   }
   if (kind === "products") {
     const products = new ProductWriter(db, now);
-    return { write: (record) => products.write(record as ProductRecord), counts: () => ({ ...products.counts }) };
+    return {
+      write: (record) => products.write(record as ProductRecord),
+      counts: () => ({ ...products.counts }),
+    };
   }
   return {
     // A customers export states the customer as of now: it wins over what older orders said.
     write: (record) => void customers.resolve((record as CustomerRecord).customer, now),
-    counts: (c) => ({ customers_new: c.created, customers_updated: c.updated, customers_unchanged: c.unchanged }),
+    counts: (c) => ({
+      customers_new: c.created,
+      customers_updated: c.updated,
+      customers_unchanged: c.unchanged,
+    }),
   };
 }
 
@@ -253,12 +284,25 @@ function readHeader(scan: FileScan, named: Profile | null): { text: string; cell
   const headerLine = firstLine(text);
   const setting = named ? parseDelimiterSetting(named.delimiter) : "auto";
   const delimiter = setting === "auto" ? sniffDelimiter(headerLine) : setting;
-  const rows = parseCsv(headerLine, { delimiter, relax_quotes: true, relax_column_count: true }) as string[][];
+  const rows = parseCsv(headerLine, {
+    delimiter,
+    relax_quotes: true,
+    relax_column_count: true,
+  }) as string[][];
   return { text: headerLine, cells: (rows[0] ?? []).map((h) => h.trim()), line };
 }
 
-function chooseProfile(kind: ImportKind, settings: ImportSettings, headers: string[], display: string, line: number): Profile {
-  const candidates = profilesFor(kind, settings.profiles, { timezone: settings.timezone, currency: settings.currency });
+function chooseProfile(
+  kind: ImportKind,
+  settings: ImportSettings,
+  headers: string[],
+  display: string,
+  line: number,
+): Profile {
+  const candidates = profilesFor(kind, settings.profiles, {
+    timezone: settings.timezone,
+    currency: settings.currency,
+  });
   const { best, fits } = detectProfile(candidates, headers);
   if (!fits) {
     const missing = missingRequired(best, indexColumns(best, headers));
@@ -275,7 +319,12 @@ function resolveDelimiter(profile: Profile, headerLine: string): string {
   return setting === "auto" ? sniffDelimiter(headerLine) : setting;
 }
 
-function describeBadRows(display: string, problems: RowProblem[], rejectedRows: number, problemCount: number): string {
+function describeBadRows(
+  display: string,
+  problems: RowProblem[],
+  rejectedRows: number,
+  problemCount: number,
+): string {
   const lines = problems
     .slice(0, MAX_PROBLEMS_SHOWN)
     .map((p) => `${display}:${p.line}: ${p.column === null ? "" : `column "${p.column}": `}${p.message}`);
@@ -325,10 +374,14 @@ function readInWorker(task: ReaderTask, callbacks: ReadCallbacks): Promise<ReadO
             break;
           case "batch":
             outcome.rejectedCount += message.rejected.length;
-            outcome.problemCount += message.rejected.reduce((n, r) => n + Math.max(1, r.reason.split("; ").length), 0);
+            outcome.problemCount += message.rejected.reduce(
+              (n, r) => n + Math.max(1, r.reason.split("; ").length),
+              0,
+            );
             if (outcome.problems.length < MAX_PROBLEMS_SHOWN) outcome.problems.push(...message.problems);
             // Once a row is bad and bad rows aren't skipped, the file will be rolled back: just keep reading to count.
-            if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0)) callbacks.onRecords(message.records);
+            if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0))
+              callbacks.onRecords(message.records);
             callbacks.onRejected(message.rejected);
             recordsSeen += message.records.length;
             callbacks.onProgress(message.bytesRead, recordsSeen + outcome.rejectedCount);

@@ -38,7 +38,6 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   CREATE INDEX customers_email ON customers (email) WHERE email IS NOT NULL;
-  CREATE INDEX customers_phone ON customers (phone) WHERE phone IS NOT NULL;
 
   CREATE TABLE products (
     sku TEXT PRIMARY KEY,

@@ -13,13 +13,16 @@ export type Db = Database.Database;
  */
 export function openStore(path: string, options: { readonly?: boolean } = {}): Db {
   if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  const db = new Database(path, {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+  });
   db.pragma("busy_timeout = 5000");
   if (!options.readonly) {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     // Imports touch indexes all over the file; a larger page cache keeps them in memory (64 MiB).
-    db.pragma("cache_size = -65536");
+    db.pragma(`cache_size = -${process.env.CB_CACHE_KB ?? 65536}`);
   }
   db.pragma("foreign_keys = ON");
   migrate(db);

@@ -29,7 +29,9 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
     print(`comeback demo: importing the shipped example exports from ${fixtures}`);
     print(`into ${database}\n`);
     for (const kind of ["products", "customers", "orders"] as const) {
-      const { firstError } = await importFiles(db, config, log, kind, [join(fixtures, `${kind}.csv`)], { json: false });
+      const { firstError } = await importFiles(db, config, log, kind, [join(fixtures, `${kind}.csv`)], {
+        json: false,
+      });
       if (firstError) throw firstError;
       print();
     }

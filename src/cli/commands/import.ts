@@ -15,7 +15,12 @@ export interface ImportFlags {
 }
 
 export function importSettings(config: LoadedConfig): ImportSettings {
-  return { timezone: config.timezone, currency: config.currency, statuses: config.statuses, profiles: config.profiles };
+  return {
+    timezone: config.timezone,
+    currency: config.currency,
+    statuses: config.statuses,
+    profiles: config.profiles,
+  };
 }
 
 /**
@@ -44,7 +49,9 @@ export async function importFiles(
         skipBadRows: flags.skipBadRows,
         force: flags.force,
         onProgress: ({ file: name, bytesRead, bytes, rows }) =>
-          progress.update(`importing ${name}: ${Math.floor((100 * bytesRead) / Math.max(1, bytes))}% (${formatCount(rows)} rows)`),
+          progress.update(
+            `importing ${name}: ${Math.floor((100 * bytesRead) / Math.max(1, bytes))}% (${formatCount(rows)} rows)`,
+          ),
       });
       progress.done();
       log.info({ report: result.report }, "import finished");
@@ -65,7 +72,9 @@ export async function importFiles(
 export function printImport(result: ImportResult): void {
   const { report } = result;
   if (report.already_imported) {
-    print(`${report.file}: already imported (same bytes, profile ${report.profile}); nothing to do. Use --force to read it again.`);
+    print(
+      `${report.file}: already imported (same bytes, profile ${report.profile}); nothing to do. Use --force to read it again.`,
+    );
     return;
   }
   const heading = `${report.file}: ${result.dryRun ? "dry run, nothing written" : "imported"} with profile ${report.profile} (${result.encoding}, ${

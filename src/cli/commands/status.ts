@@ -10,13 +10,23 @@ export interface StatusReport {
   order_lines: number;
   products: number;
   guest_orders: number;
-  imports: { file: string; kind: string; profile: string; finished_at: string; rows: number; report: Record<string, unknown> }[];
+  imports: {
+    file: string;
+    kind: string;
+    profile: string;
+    finished_at: string;
+    rows: number;
+    report: Record<string, unknown>;
+  }[];
 }
 
 export function collectStatus(db: Db, path: string): StatusReport {
   const count = (sql: string) => db.prepare(sql).pluck().get() as number;
   const imports = db
-    .prepare<[], { file: string; kind: string; profile: string; finished_at: string; rows: number; report: string }>(
+    .prepare<
+      [],
+      { file: string; kind: string; profile: string; finished_at: string; rows: number; report: string }
+    >(
       "SELECT file, kind, profile, finished_at, rows, report FROM imports ORDER BY finished_at DESC, id DESC LIMIT 10",
     )
     .all()
@@ -55,6 +65,8 @@ export function printStatus(status: StatusReport, json: boolean): void {
       .filter(([key, value]) => typeof value === "number" && value > 0 && key !== "seconds" && key !== "rows")
       .map(([key, value]) => `${key.replace("_", " ")} ${formatCount(value as number)}`)
       .join(", ");
-    print(`  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${formatCount(entry.rows)} rows${counts ? `; ${counts}` : ""})`);
+    print(
+      `  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${formatCount(entry.rows)} rows${counts ? `; ${counts}` : ""})`,
+    );
   }
 }

@@ -88,7 +88,11 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
   const first = rows[0]!;
   const placedAt = firstNonNull(rows, (r) => r.placedAt);
   if (placedAt === null) {
-    return { line: first.line, column: null, message: `order "${first.orderId}" has no order date on any of its rows` };
+    return {
+      line: first.line,
+      column: null,
+      message: `order "${first.orderId}" has no order date on any of its rows`,
+    };
   }
   const currency = firstNonNull(rows, (r) => r.currency) ?? ctx.defaultCurrency;
   const cancelledAt = firstNonNull(rows, (r) => r.cancelledAt);
@@ -104,13 +108,15 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
     ordinal += 1;
     const unitPriceMinor = toMinor(row.unitPrice, currency);
     let total = toMinor(row.lineTotal, currency);
-    if (total === null && row.unitPrice !== null) total = lineTotalMinor(row.quantity, row.unitPrice, minorDigits(currency));
+    if (total === null && row.unitPrice !== null)
+      total = lineTotalMinor(row.quantity, row.unitPrice, minorDigits(currency));
     return {
       lineKey: row.lineId ?? String(ordinal),
       sku: row.sku,
       productName: row.productName,
       quantity: row.quantity,
-      unitPriceMinor: unitPriceMinor ?? (total !== null && row.quantity !== 0 ? Math.round(total / row.quantity) : null),
+      unitPriceMinor:
+        unitPriceMinor ?? (total !== null && row.quantity !== 0 ? Math.round(total / row.quantity) : null),
       lineTotalMinor: total,
     };
   });
@@ -123,7 +129,11 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
     statusClass,
     currency,
     cancelledAt,
-    refundedMinor: toMinor(firstNonNull(rows, (r) => r.refunded), currency) ?? 0,
+    refundedMinor:
+      toMinor(
+        firstNonNull(rows, (r) => r.refunded),
+        currency,
+      ) ?? 0,
     customer: mergeCustomers(rows),
     items,
   };

@@ -6,7 +6,14 @@ import { describeDateFormat, makeDateParser } from "../../time.js";
 import { decimalToMinor, isCurrencyCode, lineTotalMinor, minorDigits } from "../../money.js";
 import type { ColumnIndex, Profile } from "../profiles.js";
 import type { CustomerFields, RowProblem } from "../records.js";
-import { cleanCell, isBooleanText, looksLikeEmail, makeNumberParser, parseBoolean, phoneDigits } from "./values.js";
+import {
+  cleanCell,
+  isBooleanText,
+  looksLikeEmail,
+  makeNumberParser,
+  parseBoolean,
+  phoneDigits,
+} from "./values.js";
 
 /** Placeholders shops write for "no value" in contact columns: read as empty rather than as an error. */
 const PLACEHOLDERS = new Set(["-", "—", "–", "n/a", "na", "none", "null", "нет", "keine", "k.a.", "—"]);
@@ -15,6 +22,7 @@ export class RowReader {
   private readonly parseNumber: (text: string) => string | null;
   private readonly parseDate: (text: string) => string | null;
   private readonly dateDescription: string;
+  private readonly locales = new Map<string, string | null>();
   cells: string[] = [];
   line = 0;
   problems: RowProblem[] = [];
@@ -81,7 +89,8 @@ export class RowReader {
     if (value === "") return null;
     const parsed = this.parseNumber(value);
     if (parsed === null) {
-      const separator = this.profile.decimalSeparator === "," ? "a decimal comma (12,50)" : "a decimal point (12.50)";
+      const separator =
+        this.profile.decimalSeparator === "," ? "a decimal comma (12,50)" : "a decimal point (12.50)";
       return this.problem(field, `"${value}" is not a number with ${separator}`);
     }
     return parsed;
@@ -91,7 +100,8 @@ export class RowReader {
     const decimal = this.decimal(field);
     if (decimal === null) return null;
     const value = Number(decimal);
-    if (options.positive && !(value > 0)) return this.problem(field, `"${this.text(field)}" must be greater than 0`);
+    if (options.positive && !(value > 0))
+      return this.problem(field, `"${this.text(field)}" must be greater than 0`);
     return value;
   }
 
@@ -114,7 +124,9 @@ export class RowReader {
   currency(field: string): string | null {
     const value = this.text(field).toUpperCase();
     if (value === "") return null;
-    return isCurrencyCode(value) ? value : this.problem(field, `"${value}" is not an ISO currency code like EUR`);
+    return isCurrencyCode(value)
+      ? value
+      : this.problem(field, `"${value}" is not an ISO currency code like EUR`);
   }
 
   boolean(field: string): boolean | null {
@@ -170,16 +182,24 @@ export class RowReader {
   }
 
   private locale(): string | null {
-    const value = this.text("locale").replace("_", "-");
+    const value = this.text("locale");
     if (value === "") return null;
-    try {
-      return Intl.getCanonicalLocales(value)[0] ?? null;
-    } catch {
-      return this.problem("locale", `"${value}" is not a language tag like en, de or ru-RU`);
+    let canonical = this.locales.get(value);
+    if (canonical === undefined) {
+      try {
+        canonical = Intl.getCanonicalLocales(value.replace("_", "-"))[0] ?? null;
+      } catch {
+        canonical = null;
+      }
+      // A file has few distinct locales: remember them (bounded, in case a column holds junk).
+      if (this.locales.size < 1000) this.locales.set(value, canonical);
     }
+    return canonical ?? this.problem("locale", `"${value}" is not a language tag like en, de or ru-RU`);
   }
 }
 
 export function describeProblems(problems: RowProblem[]): string {
-  return problems.map((p) => (p.column === null ? p.message : `column "${p.column}": ${p.message}`)).join("; ");
+  return problems
+    .map((p) => (p.column === null ? p.message : `column "${p.column}": ${p.message}`))
+    .join("; ");
 }

@@ -62,7 +62,8 @@ export function makeNumberParser(decimalSeparator: DecimalSeparator): (text: str
     if (plain.test(text)) return comma ? text.replace(",", ".") : text;
     const m = full.exec(text);
     if (m === null) return null;
-    const [, sign, currencyBefore, signAfterCurrency, grouped, groupChar, integer, fraction, currencyAfter] = m;
+    const [, sign, currencyBefore, signAfterCurrency, grouped, groupChar, integer, fraction, currencyAfter] =
+      m;
     if (sign !== undefined && signAfterCurrency !== undefined) return null;
     if (currencyBefore !== undefined && currencyAfter !== undefined) return null;
     if (grouped === undefined && integer === undefined && fraction === undefined) return null;
@@ -74,7 +75,9 @@ export function makeNumberParser(decimalSeparator: DecimalSeparator): (text: str
 
 /** Words seen in accepts-marketing style columns, across the languages of the shops we import from. */
 const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
-  ...["yes", "y", "true", "1", "on", "subscribed", "да", "ja", "oui", "si", "sí"].map((w) => [w, true] as const),
+  ...["yes", "y", "true", "1", "on", "subscribed", "да", "ja", "oui", "si", "sí"].map(
+    (w) => [w, true] as const,
+  ),
   ...["no", "n", "false", "0", "off", "unsubscribed", "нет", "nein", "non"].map((w) => [w, false] as const),
 ]);
 

@@ -64,7 +64,11 @@ class BatchSender {
       if (this.problemsSent < MAX_PROBLEMS_SENT) this.problems.push(problem);
       this.problemsSent += 1;
     }
-    this.rejected.push({ line, reason: describeProblems(problems), cells: this.keepRejectedCells ? cells : [] });
+    this.rejected.push({
+      line,
+      reason: describeProblems(problems),
+      cells: this.keepRejectedCells ? cells : [],
+    });
   }
 
   async flush(): Promise<void> {
@@ -106,7 +110,11 @@ async function run(task: ReaderTask): Promise<void> {
   let line = 1; // the file line the next record starts on
   let rows = 0;
   const classify = makeStatusClassifier(task.statuses);
-  const assembly = { defaultCurrency: task.profile.currency, classify, nextOrdinal: new Map<string, number>() };
+  const assembly = {
+    defaultCurrency: task.profile.currency,
+    classify,
+    nextOrdinal: new Map<string, number>(),
+  };
   let pending: PendingOrder | null = null;
 
   const flushOrder = async (): Promise<void> => {
@@ -124,7 +132,13 @@ async function run(task: ReaderTask): Promise<void> {
       const own = order.bad.find((b) => b.line === rowLine);
       const problems = own
         ? own.problems
-        : [{ line: rowLine, column: null, message: `rejected with its order "${order.orderId}" (see line ${[...badLines][0]})` }];
+        : [
+            {
+              line: rowLine,
+              column: null,
+              message: `rejected with its order "${order.orderId}" (see line ${[...badLines][0]})`,
+            },
+          ];
       sender.reject(rowLine, problems, cells);
     }
   };
@@ -138,7 +152,9 @@ async function run(task: ReaderTask): Promise<void> {
       const index = indexColumns(task.profile, headers);
       const missing = missingRequired(task.profile, index);
       if (missing.length > 0) {
-        throw new DataError(`${task.displayName}:${recordLine}: ${describeMissing(task.profile, missing, headers)}`);
+        throw new DataError(
+          `${task.displayName}:${recordLine}: ${describeMissing(task.profile, missing, headers)}`,
+        );
       }
       reader = new RowReader(task.profile, index, headers);
       parentPort!.postMessage({ type: "header", headers } satisfies ReaderMessage);
@@ -165,7 +181,12 @@ async function run(task: ReaderTask): Promise<void> {
       pending.cells.push({ line: recordLine, cells: task.keepRejectedCells ? cells : [] });
       if (pending.cells.length > 10_000) await flushOrder(); // a runaway "order" must not hold the file in memory
     } else {
-      const record = row.problems.length > 0 ? null : task.profile.kind === "products" ? readProductRow(row, task.profile.currency) : readCustomerRow(row);
+      const record =
+        row.problems.length > 0
+          ? null
+          : task.profile.kind === "products"
+            ? readProductRow(row, task.profile.currency)
+            : readCustomerRow(row);
       if (record) await sender.record(record);
       else sender.reject(recordLine, row.problems, cells);
     }

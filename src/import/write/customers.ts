@@ -56,7 +56,6 @@ export class CustomerWriter {
   private readonly cache = new Map<string, CachedCustomer>();
   private readonly byKey;
   private readonly byEmail;
-  private readonly byPhone;
   private readonly insert;
   private readonly update;
 
@@ -66,9 +65,6 @@ export class CustomerWriter {
   ) {
     this.byKey = db.prepare<[string], CustomerRow>("SELECT * FROM customers WHERE identity_key = ?");
     this.byEmail = db.prepare<[string], CustomerRow>("SELECT * FROM customers WHERE email = ? ORDER BY id");
-    this.byPhone = db.prepare<[string], CustomerRow>(
-      "SELECT * FROM customers WHERE phone = ? AND external_id IS NULL AND email IS NULL ORDER BY id LIMIT 1",
-    );
     this.insert = db.prepare(
       `INSERT INTO customers (identity_key, ${COLUMNS.map(([c]) => c).join(", ")}, info_as_of, created_at, updated_at)
        VALUES (@identity_key, ${COLUMNS.map(([c]) => `@${c}`).join(", ")}, @info_as_of, @now, @now)`,
@@ -102,11 +98,11 @@ export class CustomerWriter {
     if (customer.email !== null) {
       const sameEmail = this.byEmail.all(customer.email);
       const match = sameEmail.find(
-        (row) => row.external_id === null || customer.customerId === null || row.external_id === customer.customerId,
+        (row) =>
+          row.external_id === null || customer.customerId === null || row.external_id === customer.customerId,
       );
       if (match) return match;
     }
-    if (customer.phone !== null && customer.customerId === null && customer.email === null) return this.byPhone.get(customer.phone);
     return undefined;
   }
 

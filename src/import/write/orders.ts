@@ -129,7 +129,10 @@ export class OrderWriter {
     for (const item of order.items) this.rememberProduct(item, order.currency);
     const previous = this.outcomes.get(order.orderId);
     if (!previous || (previous.outcome === "unchanged" && outcome === "updated")) {
-      this.outcomes.set(order.orderId, { outcome: previous?.outcome === "new" ? "new" : outcome, guest: customerId === null });
+      this.outcomes.set(order.orderId, {
+        outcome: previous?.outcome === "new" ? "new" : outcome,
+        guest: customerId === null,
+      });
     }
   }
 
