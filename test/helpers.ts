@@ -17,11 +17,21 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<RunResult> {
+export function run(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<RunResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it first)`);
   return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, COMEBACK_CONFIG: undefined, ...options.env };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv });
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      COMEBACK_CONFIG: undefined,
+      ...options.env,
+    };
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: env as NodeJS.ProcessEnv,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

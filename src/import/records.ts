@@ -18,7 +18,7 @@ export interface CustomerFields {
 }
 
 export interface LineItem {
-  lineKey: string;
+  lineKey: string | null; // the file's line id; null: numbered by position by the writer
   sku: string | null;
   productName: string | null;
   quantity: number;

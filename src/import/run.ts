@@ -13,7 +13,7 @@ import { nowIso } from "../time.js";
 import type { ImportKind } from "./fields.js";
 import { firstLine, parseDelimiterSetting, sniffDelimiter } from "./read/delimiter.js";
 import { scanFile, type FileScan } from "./read/scan.js";
-import type { ReaderTask } from "./read/worker.js";
+import type { ReaderTask, Segment } from "./read/worker.js";
 import {
   describeMissing,
   detectProfile,
@@ -122,16 +122,16 @@ export async function importFile(
     };
   }
 
-  const task: ReaderTask = {
+  const tasks: ReaderTask[] = planSegments(scan, encoding, header).map((segment) => ({
     path,
     displayName: display,
-    start: scan.bomLength,
+    segment,
     encoding,
     delimiter,
     profile,
     statuses: settings.statuses,
     keepRejectedCells: Boolean(options.skipBadRows),
-  };
+  }));
 
   const now = nowIso();
   db.exec("BEGIN IMMEDIATE");
@@ -152,7 +152,7 @@ export async function importFile(
     );
     const customers = new CustomerWriter(db, now);
     const sink = makeSink(db, options.kind, source, now, importId, customers);
-    const outcome = await readInWorker(task, {
+    const outcome = await readInWorkers(tasks, {
       onRecords: (records) => {
         for (const record of records) sink.write(record);
       },
@@ -221,7 +221,7 @@ function makeSink(
     return {
       write: (record) => orders.write(record as OrderRecord),
       counts: (c) => {
-        const o = orders.counts();
+        const o = orders.finish();
         return {
           orders_new: o.orders_new,
           orders_updated: o.orders_updated,
@@ -352,58 +352,147 @@ interface ReadOutcome {
   problemCount: number;
 }
 
-/** Runs the reader worker, feeding its batches to the callbacks as they come, acknowledging each. */
-function readInWorker(task: ReaderTask, callbacks: ReadCallbacks): Promise<ReadOutcome> {
-  const worker = new Worker(new URL("./read/worker.js", import.meta.url), { workerData: task });
+/**
+ * Runs the reader workers, feeding their batches to the callbacks as they come and acknowledging
+ * each to the worker that sent it. Batches of two readers interleave; nothing depends on their order
+ * but the numbering of an order's lines, and an order's rows stay within one reader.
+ */
+function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
+  const workers = tasks.map(
+    (task) =>
+      // A reader holds a few batches at a time; a small heap limit makes V8 collect early instead of growing.
+      new Worker(new URL("./read/worker.js", import.meta.url), {
+        workerData: task,
+        resourceLimits: { maxOldGenerationSizeMb: 64 },
+      }),
+  );
+  const bytesRead = workers.map(() => 0);
   let recordsSeen = 0;
+  let running = workers.length;
   return new Promise<ReadOutcome>((resolve, reject) => {
     let settled = false;
-    const finish = (error: unknown, value?: ReadOutcome) => {
+    const finish = (error: unknown) => {
       if (settled) return;
       settled = true;
-      void worker.terminate();
+      for (const worker of workers) void worker.terminate();
       if (error) reject(error);
-      else resolve(value!);
-    };
-    worker.on("message", (message: ReaderMessage) => {
-      try {
-        switch (message.type) {
-          case "header":
-            callbacks.onHeader(message.headers);
-            break;
-          case "batch":
-            outcome.rejectedCount += message.rejected.length;
-            outcome.problemCount += message.rejected.reduce(
-              (n, r) => n + Math.max(1, r.reason.split("; ").length),
-              0,
-            );
-            if (outcome.problems.length < MAX_PROBLEMS_SHOWN) outcome.problems.push(...message.problems);
-            // Once a row is bad and bad rows aren't skipped, the file will be rolled back: just keep reading to count.
-            if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0))
-              callbacks.onRecords(message.records);
-            callbacks.onRejected(message.rejected);
-            recordsSeen += message.records.length;
-            callbacks.onProgress(message.bytesRead, recordsSeen + outcome.rejectedCount);
-            worker.postMessage({ type: "ack" });
-            break;
-          case "done":
-            outcome.rows = message.rows;
-            finish(null, outcome);
-            break;
-          case "fatal":
-            finish(
-              message.exitCode === ExitCode.bug
-                ? Object.assign(new Error(message.message), { stack: message.stack })
-                : new AppError(message.message, message.exitCode as AppError["exitCode"]),
-            );
-            break;
-        }
-      } catch (error) {
-        finish(error);
+      else {
+        outcome.problems.sort((a, b) => a.line - b.line);
+        resolve(outcome);
       }
+    };
+    workers.forEach((worker, index) => {
+      worker.on("message", (message: ReaderMessage) => {
+        if (settled) return;
+        try {
+          switch (message.type) {
+            case "header":
+              callbacks.onHeader(message.headers);
+              break;
+            case "batch":
+              outcome.rejectedCount += message.rejected.length;
+              outcome.problemCount += message.rejected.reduce(
+                (n, r) => n + Math.max(1, r.reason.split("; ").length),
+                0,
+              );
+              if (outcome.problems.length < MAX_PROBLEMS_SHOWN * workers.length)
+                outcome.problems.push(...message.problems);
+              // Once a row is bad and bad rows aren't skipped, the file will be rolled back: just keep reading to count.
+              if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0))
+                callbacks.onRecords(message.records);
+              callbacks.onRejected(message.rejected);
+              recordsSeen += message.records.length;
+              bytesRead[index] = message.bytesRead;
+              callbacks.onProgress(
+                bytesRead.reduce((a, b) => a + b, 0),
+                recordsSeen + outcome.rejectedCount,
+              );
+              worker.postMessage({ type: "ack" });
+              break;
+            case "done":
+              outcome.rows += message.rows;
+              running -= 1;
+              if (running === 0) finish(null);
+              break;
+            case "fatal":
+              finish(
+                message.exitCode === ExitCode.bug
+                  ? Object.assign(new Error(message.message), { stack: message.stack })
+                  : new AppError(message.message, message.exitCode as AppError["exitCode"]),
+              );
+              break;
+          }
+        } catch (error) {
+          finish(error);
+        }
+      });
+      worker.on("error", (error) => finish(error));
+      worker.on("exit", (code) => finish(new Error(`a reader thread stopped unexpectedly (exit ${code})`)));
     });
-    worker.on("error", (error) => finish(error));
-    worker.on("exit", (code) => finish(new Error(`the reader thread stopped unexpectedly (exit ${code})`)));
   });
+}
+
+/** Below this size one reader keeps up with the writer; above it, two share the file. */
+const SPLIT_FILES_FROM_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Where the file's records are read: whole, or in two halves split at a record boundary. A byte
+ * position is outside quotes when the quotes before it are even in number (an escaped quote is two),
+ * which holds for UTF-8 and single-byte code pages, where neither '"' nor LF occurs inside a character.
+ */
+function planSegments(
+  scan: FileScan,
+  encoding: string,
+  header: { cells: string[]; line: number },
+): Segment[] {
+  const whole: Segment = { start: scan.bomLength, end: null, firstLine: 1, headers: null, boundary: "none" };
+  if (scan.bytes < SPLIT_FILES_FROM_BYTES || !/^(utf-?8|windows-|iso-?8859|koi8|cp\d|latin)/i.test(encoding))
+    return [whole];
+  const split = findRecordBoundary(scan.path, Math.floor(scan.bytes / 2));
+  if (split === null) return [whole];
+  return [
+    { ...whole, end: split.offset, boundary: "extend" },
+    {
+      start: split.offset,
+      end: null,
+      firstLine: split.line,
+      headers: header.cells.map((h) => h.replace(/^\uFEFF/, "").trim()),
+      boundary: "skip",
+    },
+  ];
+}
+
+/** The first record start at or after `from`, with its line number; null if the file has no LF line ends there. */
+function findRecordBoundary(path: string, from: number): { offset: number; line: number } | null {
+  const QUOTE = 0x22;
+  const LF = 0x0a;
+  const fd = openSync(path, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    let quotes = 0;
+    let lines = 0;
+    let position = 0;
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, position);
+      if (read === 0) return null;
+      const bytes = chunk.subarray(0, read);
+      // Before `from` only the counts matter; from there on, the first LF outside quotes ends the search.
+      const countUntil = Math.max(0, Math.min(read, from - position));
+      for (let i = bytes.indexOf(QUOTE); i !== -1 && i < countUntil; i = bytes.indexOf(QUOTE, i + 1))
+        quotes += 1;
+      for (let i = bytes.indexOf(LF); i !== -1 && i < countUntil; i = bytes.indexOf(LF, i + 1)) lines += 1;
+      for (let i = countUntil; i < read; i++) {
+        const byte = bytes[i];
+        if (byte === QUOTE) quotes += 1;
+        else if (byte === LF) {
+          lines += 1;
+          if (quotes % 2 === 0) return { offset: position + i + 1, line: lines + 1 };
+        }
+      }
+      position += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -21,8 +21,9 @@ export function openStore(path: string, options: { readonly?: boolean } = {}): D
   if (!options.readonly) {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    // Imports touch indexes all over the file; a larger page cache keeps them in memory (64 MiB).
-    db.pragma(`cache_size = -${process.env.CB_CACHE_KB ?? 65536}`);
+    // Imports touch indexes all over the file: a page cache of 32 MiB keeps the hot ones in memory
+    // (64 MiB measured no faster on the 1M-line benchmark, and costs RSS).
+    db.pragma("cache_size = -32768");
   }
   db.pragma("foreign_keys = ON");
   migrate(db);

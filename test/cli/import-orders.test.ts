@@ -53,14 +53,27 @@ describe("import orders", () => {
       "rejected",
       "seconds",
     ]);
-    expect(first).toMatchObject({ profile: "generic", rows: 17, orders_new: 15, lines_new: 17, guest_orders: 1, customers_new: 6 });
+    expect(first).toMatchObject({
+      profile: "generic",
+      rows: 17,
+      orders_new: 15,
+      lines_new: 17,
+      guest_orders: 1,
+      customers_new: 6,
+    });
     const db = join(dir, "comeback.db");
     const before = snapshot(db);
 
     const [again] = await importJson(dir, fixture("demo", "orders.csv"));
     expect(again).toMatchObject({ already_imported: true, orders_new: 0, lines_new: 0 });
     const [forced] = await importJson(dir, fixture("demo", "orders.csv"), "--force");
-    expect(forced).toMatchObject({ already_imported: false, orders_new: 0, orders_updated: 0, orders_unchanged: 15, lines_new: 0 });
+    expect(forced).toMatchObject({
+      already_imported: false,
+      orders_new: 0,
+      orders_updated: 0,
+      orders_unchanged: 15,
+      lines_new: 0,
+    });
     expect(snapshot(db)).toBe(before);
     expect(query(db, "SELECT count(*) AS n FROM imports")[0]).toEqual({ n: 1 });
   });
@@ -83,7 +96,13 @@ describe("import orders", () => {
     );
     await importJson(dir, week1);
     const [report] = await importJson(dir, week2);
-    expect(report).toMatchObject({ orders_new: 1, orders_updated: 1, orders_unchanged: 0, lines_new: 1, status_changes: 1 });
+    expect(report).toMatchObject({
+      orders_new: 1,
+      orders_updated: 1,
+      orders_unchanged: 0,
+      lines_new: 1,
+      status_changes: 1,
+    });
     const db = join(dir, "comeback.db");
     expect(query(db, "SELECT external_id, status, status_class FROM orders ORDER BY external_id")).toEqual([
       { external_id: "1", status: "processing", status_class: "other" },
@@ -91,7 +110,10 @@ describe("import orders", () => {
       { external_id: "3", status: "processing", status_class: "other" },
     ]);
     expect(
-      query(db, "SELECT o.external_id, h.status FROM order_status_history h JOIN orders o ON o.id = h.order_id ORDER BY 1, h.first_seen_at, 2"),
+      query(
+        db,
+        "SELECT o.external_id, h.status FROM order_status_history h JOIN orders o ON o.id = h.order_id ORDER BY 1, h.first_seen_at, 2",
+      ),
     ).toEqual([
       { external_id: "1", status: "processing" },
       { external_id: "2", status: "processing" },
@@ -103,14 +125,38 @@ describe("import orders", () => {
   it("reads a Windows-1251 semicolon export through a profile: dates in Moscow time, decimal commas, placeholders", async () => {
     const dir = workspace(RU_PROFILE);
     const [report] = await importJson(dir, fixture("orders", "ru-windows-1251-semicolon.csv"));
-    expect(report).toMatchObject({ profile: "ru-shop", rows: 4, orders_new: 3, lines_new: 4, guest_orders: 1, customers_new: 2 });
+    expect(report).toMatchObject({
+      profile: "ru-shop",
+      rows: 4,
+      orders_new: 3,
+      lines_new: 4,
+      guest_orders: 1,
+      customers_new: 2,
+    });
     const db = join(dir, "comeback.db");
-    expect(query(db, "SELECT external_id, placed_at, status_class, currency FROM orders ORDER BY id")).toEqual([
-      { external_id: "А-1001", placed_at: "2024-03-01T07:15:00Z", status_class: "completed", currency: "RUB" },
-      { external_id: "А-1002", placed_at: "2024-03-15T15:40:00Z", status_class: "cancelled", currency: "RUB" },
+    expect(
+      query(db, "SELECT external_id, placed_at, status_class, currency FROM orders ORDER BY id"),
+    ).toEqual([
+      {
+        external_id: "А-1001",
+        placed_at: "2024-03-01T07:15:00Z",
+        status_class: "completed",
+        currency: "RUB",
+      },
+      {
+        external_id: "А-1002",
+        placed_at: "2024-03-15T15:40:00Z",
+        status_class: "cancelled",
+        currency: "RUB",
+      },
       { external_id: "А-1003", placed_at: "2024-04-01T21:00:00Z", status_class: "other", currency: "RUB" },
     ]);
-    expect(query(db, "SELECT product_name, unit_price_minor, line_total_minor FROM order_lines ORDER BY order_id, line_key")).toEqual([
+    expect(
+      query(
+        db,
+        "SELECT product_name, unit_price_minor, line_total_minor FROM order_lines ORDER BY order_id, line_key",
+      ),
+    ).toEqual([
       { product_name: "Линзы однодневные, 30 шт", unit_price_minor: 125050, line_total_minor: 250100 },
       { product_name: 'Раствор "Опти", 360 мл', unit_price_minor: 49900, line_total_minor: 49900 },
       { product_name: "Корм для собак 12 кг", unit_price_minor: 399000, line_total_minor: 399000 },
@@ -128,7 +174,12 @@ describe("import orders", () => {
     await importJson(dir, fixture("orders", "bom-crlf-quoted-newline.csv"));
     await importJson(dir, fixture("orders", "lone-cr.csv"));
     const db = join(dir, "comeback.db");
-    expect(query(db, "SELECT o.external_id, o.placed_at, l.product_name FROM orders o JOIN order_lines l ON l.order_id = o.id ORDER BY o.id")).toEqual([
+    expect(
+      query(
+        db,
+        "SELECT o.external_id, o.placed_at, l.product_name FROM orders o JOIN order_lines l ON l.order_id = o.id ORDER BY o.id",
+      ),
+    ).toEqual([
       { external_id: "5001", placed_at: "2024-05-01T08:00:00Z", product_name: 'Mug, "large"\r\nblue' },
       { external_id: "5002", placed_at: "2024-05-02T09:00:00Z", product_name: "Plate" },
       { external_id: "6001", placed_at: "2024-05-31T22:00:00Z", product_name: null },
@@ -156,16 +207,29 @@ describe("import orders", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("dry run, nothing written");
     expect(result.stdout).toMatch(/orders new\s+15/);
-    expect(query(join(dir, "comeback.db"), "SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM imports) AS n")).toEqual([{ n: 0 }]);
+    expect(
+      query(
+        join(dir, "comeback.db"),
+        "SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM imports) AS n",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it("imports orders split across the file as one order with distinct lines", async () => {
     const dir = workspace();
     const file = join(dir, "split.csv");
-    writeFileSync(file, "order_id,ordered_at,sku,quantity\n1,2024-01-01,A,1\n2,2024-01-01,B,1\n1,2024-01-01,C,2\n");
+    writeFileSync(
+      file,
+      "order_id,ordered_at,sku,quantity\n1,2024-01-01,A,1\n2,2024-01-01,B,1\n1,2024-01-01,C,2\n",
+    );
     const [report] = await importJson(dir, file);
     expect(report).toMatchObject({ orders_new: 2, lines_new: 3 });
-    expect(query(join(dir, "comeback.db"), "SELECT line_key, sku FROM order_lines WHERE order_id = 1 ORDER BY line_key")).toEqual([
+    expect(
+      query(
+        join(dir, "comeback.db"),
+        "SELECT line_key, sku FROM order_lines WHERE order_id = 1 ORDER BY line_key",
+      ),
+    ).toEqual([
       { line_key: "1", sku: "A" },
       { line_key: "2", sku: "C" },
     ]);
@@ -182,8 +246,19 @@ describe("import orders", () => {
         "3,2024-02-01,C1,,,Ann Middle,,A\n",
     );
     await importJson(dir, file);
-    expect(query(join(dir, "comeback.db"), "SELECT email, email_display, phone, name, accepts_marketing FROM customers")).toEqual([
-      { email: "ann@example.com", email_display: "Ann@Example.com", phone: "492222222", name: "Ann New", accepts_marketing: 0 },
+    expect(
+      query(
+        join(dir, "comeback.db"),
+        "SELECT email, email_display, phone, name, accepts_marketing FROM customers",
+      ),
+    ).toEqual([
+      {
+        email: "ann@example.com",
+        email_display: "Ann@Example.com",
+        phone: "492222222",
+        name: "Ann New",
+        accepts_marketing: 0,
+      },
     ]);
   });
 });
@@ -212,7 +287,10 @@ describe("bad input", () => {
     const [report] = await importJson(dir, input, "--skip-bad-rows");
     expect(report).toMatchObject({ rows: 5, orders_new: 2, rejected: 3 });
     const rejected = readFileSync(join(dir, "bad-rows.rejected.csv"), "utf8");
-    const lines = rejected.replace(/^\uFEFF/, "").trim().split("\n");
+    const lines = rejected
+      .replace(/^\uFEFF/, "")
+      .trim()
+      .split("\n");
     expect(lines[0]).toBe("line,error,order_id,ordered_at,sku,quantity,unit_price,email");
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^3,"?column ""ordered_at"": ""2024-02-31"" is not/);
@@ -222,10 +300,15 @@ describe("bad input", () => {
   it("rejects a whole order when one of its lines is bad", async () => {
     const dir = workspace();
     const input = join(dir, "o.csv");
-    writeFileSync(input, "order_id,ordered_at,sku,quantity\n1,2024-01-01,A,1\n1,2024-01-01,B,x\n2,2024-01-02,A,1\n");
+    writeFileSync(
+      input,
+      "order_id,ordered_at,sku,quantity\n1,2024-01-01,A,1\n1,2024-01-01,B,x\n2,2024-01-02,A,1\n",
+    );
     const [report] = await importJson(dir, input, "--skip-bad-rows");
     expect(report).toMatchObject({ orders_new: 1, lines_new: 1, rejected: 2 });
-    expect(readFileSync(join(dir, "o.rejected.csv"), "utf8")).toContain('rejected with its order ""1"" (see line 3)');
+    expect(readFileSync(join(dir, "o.rejected.csv"), "utf8")).toContain(
+      'rejected with its order ""1"" (see line 3)',
+    );
   });
 
   it("names a missing required column, the profile and the headers found", async () => {
@@ -234,7 +317,9 @@ describe("bad input", () => {
     writeFileSync(input, "order_id,sku,quantity\n1,A,1\n");
     const result = await run(["import", "orders", input, "--profile", "generic"], { cwd: dir });
     expect(result.code).toBe(65);
-    expect(result.stderr).toContain('missing required column ordered_at (header "ordered_at") for profile "generic"');
+    expect(result.stderr).toContain(
+      'missing required column ordered_at (header "ordered_at") for profile "generic"',
+    );
     expect(result.stderr).toContain('the file\'s headers are: "order_id", "sku", "quantity"');
   });
 
@@ -253,7 +338,9 @@ describe("bad input", () => {
     const missing = await run(["import", "orders", join(dir, "nope.csv")], { cwd: dir });
     expect(missing.code).toBe(66);
     expect(missing.stderr).toContain("nope.csv");
-    const profile = await run(["import", "orders", fixture("demo", "orders.csv"), "--profile", "magento"], { cwd: dir });
+    const profile = await run(["import", "orders", fixture("demo", "orders.csv"), "--profile", "magento"], {
+      cwd: dir,
+    });
     expect(profile.code).toBe(78);
     expect(profile.stderr).toContain('unknown profile "magento"');
     expect(profile.stderr).toContain("generic, shopify");

@@ -79,8 +79,6 @@ function toMinor(decimal: string | null, currency: string): number | null {
 export interface OrderAssemblyContext {
   defaultCurrency: string;
   classify: (status: string | null) => StatusClass;
-  /** Lines already numbered per order in this file, so an order split across the file keeps distinct keys. */
-  nextOrdinal: Map<string, number>;
 }
 
 /** Combines the consecutive rows of one order into an order, or explains why it can't. */
@@ -103,15 +101,14 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
     status = "cancelled";
     statusClass = "cancelled";
   }
-  let ordinal = ctx.nextOrdinal.get(first.orderId) ?? 0;
   const items: LineItem[] = rows.map((row) => {
-    ordinal += 1;
     const unitPriceMinor = toMinor(row.unitPrice, currency);
     let total = toMinor(row.lineTotal, currency);
     if (total === null && row.unitPrice !== null)
       total = lineTotalMinor(row.quantity, row.unitPrice, minorDigits(currency));
     return {
-      lineKey: row.lineId ?? String(ordinal),
+      // Without a line id, the writer numbers lines by position within the order in this file.
+      lineKey: row.lineId,
       sku: row.sku,
       productName: row.productName,
       quantity: row.quantity,
@@ -120,7 +117,6 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
       lineTotalMinor: total,
     };
   });
-  ctx.nextOrdinal.set(first.orderId, ordinal);
   return {
     orderId: first.orderId,
     line: first.line,

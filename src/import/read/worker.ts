@@ -17,10 +17,24 @@ import { readCustomerRow, readProductRow } from "../normalize/catalog.js";
 import { describeProblems, RowReader } from "../normalize/row.js";
 import { makeStatusClassifier, type StatusClasses } from "../normalize/status.js";
 
+/**
+ * A large file is read by two readers, each from a record boundary. Rows of one order must stay in
+ * one reader: the first reader finishes the order that straddles its end ("extend"), and the second
+ * skips those rows ("skip"). Both recognise that order the same way: it is the one of the first row
+ * at the boundary.
+ */
+export interface Segment {
+  start: number; // byte offset of the first record (after a BOM or at a record boundary)
+  end: number | null; // byte offset where the next segment starts, or null for the end of the file
+  firstLine: number; // the file line at `start`
+  headers: string[] | null; // known headers when the segment does not start with them
+  boundary: "none" | "extend" | "skip";
+}
+
 export interface ReaderTask {
   path: string;
   displayName: string;
-  start: number; // bytes of BOM to skip
+  segment: Segment;
   encoding: string;
   delimiter: string;
   profile: Profile;
@@ -96,26 +110,39 @@ interface PendingOrder {
   cells: { line: number; cells: string[] }[];
 }
 
+/** CSV records of a byte range of the file, as arrays of cells, with backpressure. */
+function records(
+  task: ReaderTask,
+  start: number,
+  end: number | null,
+  sender: BatchSender,
+): AsyncIterable<string[]> {
+  const input = createReadStream(task.path, {
+    start,
+    end: end === null ? undefined : end - 1,
+    highWaterMark: 1 << 20,
+  });
+  const parser = parse({ delimiter: task.delimiter, relax_column_count: true, relax_quotes: true });
+  input.on("data", (chunk) => (sender.bytesRead += chunk.length));
+  // csv-parse reads UTF-8 bytes itself; other encodings are decoded to text first. pipeline carries
+  // backpressure from the parser back to the file, and any stream's error to the consuming loop.
+  const utf8 = /^utf-?8$/i.test(task.encoding);
+  if (utf8) pipeline(input, parser, () => {});
+  else pipeline(input, iconv.decodeStream(task.encoding), parser, () => {});
+  return parser;
+}
+
 async function run(task: ReaderTask): Promise<void> {
   const sender = new BatchSender(task.keepRejectedCells);
-  const input = createReadStream(task.path, { start: task.start, highWaterMark: 1 << 20 });
-  const parser = parse({ delimiter: task.delimiter, relax_column_count: true, relax_quotes: true });
-
-  input.on("data", (chunk) => (sender.bytesRead += chunk.length));
-  // pipeline carries backpressure from the parser back to the file, and any stream's error to the loop below.
-  pipeline(input, iconv.decodeStream(task.encoding), parser, () => {});
-
-  let headers: string[] | null = null;
-  let reader: RowReader | null = null;
-  let line = 1; // the file line the next record starts on
+  const { segment } = task;
+  let headers: string[] | null = segment.headers;
+  let reader: RowReader | null = headers ? rowReader(task, headers, segment.firstLine) : null;
+  let line = segment.firstLine; // the file line the next record starts on
   let rows = 0;
   const classify = makeStatusClassifier(task.statuses);
-  const assembly = {
-    defaultCurrency: task.profile.currency,
-    classify,
-    nextOrdinal: new Map<string, number>(),
-  };
+  const assembly = { defaultCurrency: task.profile.currency, classify };
   let pending: PendingOrder | null = null;
+  const isOrders = task.profile.kind === "orders";
 
   const flushOrder = async (): Promise<void> => {
     const order = pending;
@@ -143,35 +170,19 @@ async function run(task: ReaderTask): Promise<void> {
     }
   };
 
-  for await (const cells of parser as AsyncIterable<string[]>) {
-    const recordLine = line;
-    line += 1 + lineBreaksIn(cells);
-    if (cells.length === 1 && cells[0]!.trim() === "") continue; // blank line
-    if (headers === null) {
-      headers = cells.map((h) => h.replace(/^\uFEFF/, "").trim());
-      const index = indexColumns(task.profile, headers);
-      const missing = missingRequired(task.profile, index);
-      if (missing.length > 0) {
-        throw new DataError(
-          `${task.displayName}:${recordLine}: ${describeMissing(task.profile, missing, headers)}`,
-        );
-      }
-      reader = new RowReader(task.profile, index, headers);
-      parentPort!.postMessage({ type: "header", headers } satisfies ReaderMessage);
-      continue;
-    }
+  const readRow = async (cells: string[], recordLine: number): Promise<void> => {
     rows += 1;
     const row = reader!;
     row.start(cells, recordLine);
-    const extra = cells.slice(headers.length);
-    if (cells.length < headers.length || extra.some((cell) => cell.trim() !== "")) {
+    const width = headers!.length;
+    if (cells.length < width || cells.slice(width).some((cell) => cell.trim() !== "")) {
       row.problems.push({
         line: recordLine,
         column: null,
-        message: `has ${cells.length} fields, the header has ${headers.length} (a delimiter or a quote out of place?)`,
+        message: `has ${cells.length} fields, the header has ${width} (a delimiter or a quote out of place?)`,
       });
     }
-    if (task.profile.kind === "orders") {
+    if (isOrders) {
       const orderId = row.text("order_id");
       if (pending && pending.orderId !== orderId) await flushOrder();
       pending ??= { orderId, rows: [], bad: [], cells: [] };
@@ -190,11 +201,54 @@ async function run(task: ReaderTask): Promise<void> {
       if (record) await sender.record(record);
       else sender.reject(recordLine, row.problems, cells);
     }
+  };
+
+  // The order whose rows the second reader skips at its start, and the first reader reads past its end.
+  let straddling: string | null = null;
+  for await (const cells of records(task, segment.start, segment.end, sender)) {
+    const recordLine = line;
+    line += 1 + lineBreaksIn(cells);
+    if (cells.length === 1 && cells[0]!.trim() === "") continue; // blank line
+    if (headers === null) {
+      headers = cells.map((h) => h.replace(/^\uFEFF/, "").trim());
+      reader = rowReader(task, headers, recordLine);
+      parentPort!.postMessage({ type: "header", headers } satisfies ReaderMessage);
+      continue;
+    }
+    if (segment.boundary === "skip" && isOrders) {
+      reader!.start(cells, recordLine);
+      const orderId = reader!.text("order_id");
+      if (straddling === null) straddling = orderId;
+      if (orderId === straddling) continue;
+      segment.boundary = "none";
+    }
+    await readRow(cells, recordLine);
+  }
+  if (segment.boundary === "extend" && segment.end !== null && isOrders && reader) {
+    for await (const cells of records(task, segment.end, null, sender)) {
+      const recordLine = line;
+      line += 1 + lineBreaksIn(cells);
+      if (cells.length === 1 && cells[0]!.trim() === "") continue;
+      reader.start(cells, recordLine);
+      const orderId = reader.text("order_id");
+      straddling ??= orderId;
+      if (orderId !== straddling) break;
+      await readRow(cells, recordLine);
+    }
   }
   await flushOrder();
   if (headers === null) throw new DataError(`${task.displayName}: the file has no header row`);
   await sender.flush();
   parentPort!.postMessage({ type: "done", rows } satisfies ReaderMessage);
+}
+
+function rowReader(task: ReaderTask, headers: string[], line: number): RowReader {
+  const index = indexColumns(task.profile, headers);
+  const missing = missingRequired(task.profile, index);
+  if (missing.length > 0) {
+    throw new DataError(`${task.displayName}:${line}: ${describeMissing(task.profile, missing, headers)}`);
+  }
+  return new RowReader(task.profile, index, headers);
 }
 
 function lineBreaksIn(cells: string[]): number {

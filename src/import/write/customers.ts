@@ -52,8 +52,16 @@ function stored(value: CustomerFields[keyof CustomerFields]): string | number | 
   return value;
 }
 
+/**
+ * How many customers are held at once. Past this the changed ones are written and the cache starts
+ * afresh: memory stays bounded on exports with millions of customers, at the cost of reading a
+ * customer again if they reappear later in the file.
+ */
+const MAX_CACHED = 20_000;
+
 export class CustomerWriter {
   private readonly cache = new Map<string, CachedCustomer>();
+  private readonly counts = { created: 0, updated: 0, unchanged: 0 };
   private readonly byKey;
   private readonly byEmail;
   private readonly insert;
@@ -80,6 +88,7 @@ export class CustomerWriter {
     const key = identityKey(customer);
     let cached = this.cache.get(key);
     if (!cached) {
+      if (this.cache.size >= MAX_CACHED) this.flush();
       const found = this.find(key, customer);
       cached = found
         ? { row: found, dirty: false, created: false }
@@ -130,16 +139,20 @@ export class CustomerWriter {
     }
   }
 
-  /** Writes the customers whose fields changed during this file, and counts what happened to them. */
-  finish(): { created: number; updated: number; unchanged: number } {
-    const counts = { created: 0, updated: 0, unchanged: 0 };
+  /** Writes the cached customers whose fields changed, counts what happened to them, and empties the cache. */
+  private flush(): void {
     for (const cached of this.cache.values()) {
       if (cached.dirty) this.update.run({ ...cached.row, now: this.now });
-      if (cached.created) counts.created += 1;
-      else if (cached.dirty) counts.updated += 1;
-      else counts.unchanged += 1;
+      if (cached.created) this.counts.created += 1;
+      else if (cached.dirty) this.counts.updated += 1;
+      else this.counts.unchanged += 1;
     }
     this.cache.clear();
-    return counts;
+  }
+
+  /** Writes what is left and returns the counts for the file. */
+  finish(): { created: number; updated: number; unchanged: number } {
+    this.flush();
+    return { ...this.counts };
   }
 }

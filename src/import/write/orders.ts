@@ -29,6 +29,18 @@ interface StoredLine {
 }
 
 type Outcome = "new" | "updated" | "unchanged";
+const OUTCOMES: readonly Outcome[] = ["new", "updated", "unchanged"];
+
+/**
+ * What this file has done to one order, packed in one number because a large export has hundreds of
+ * thousands of orders: lines numbered so far × 8 + outcome × 2 + guest.
+ */
+function pack(lines: number, outcome: Outcome, guest: boolean): number {
+  return lines * 8 + OUTCOMES.indexOf(outcome) * 2 + (guest ? 1 : 0);
+}
+function unpack(packed: number): { lines: number; outcome: Outcome; guest: boolean } {
+  return { lines: Math.floor(packed / 8), outcome: OUTCOMES[(packed % 8) >> 1]!, guest: (packed & 1) === 1 };
+}
 
 export interface OrderCounts {
   orders_new: number;
@@ -40,8 +52,12 @@ export interface OrderCounts {
 }
 
 export class OrderWriter {
-  /** Each order's outcome in this file: an order split across the file is counted once. */
-  private readonly outcomes = new Map<string, { outcome: Outcome; guest: boolean }>();
+  /** Each order seen in this file (see pack): an order split across the file is counted once. */
+  private readonly seen = new Map<string, number>();
+  /** When the source has no orders yet, a first import needn't look each one up. */
+  private readonly sourceWasEmpty: boolean;
+  /** Orders above this id were created by this import; their first status is recorded in one statement. */
+  private readonly lastIdBefore: number;
   private readonly productsSeen = new Set<string>();
   private readonly statements;
   linesNew = 0;
@@ -54,7 +70,14 @@ export class OrderWriter {
     private readonly importId: number,
     private readonly customers: CustomerWriter,
   ) {
+    this.sourceWasEmpty =
+      db.prepare("SELECT 1 FROM orders WHERE source = ? LIMIT 1").get(source) === undefined;
+    this.lastIdBefore = (db.prepare("SELECT max(id) FROM orders").pluck().get() as number | null) ?? 0;
     this.statements = {
+      firstStatuses: db.prepare(
+        `INSERT OR IGNORE INTO order_status_history (order_id, status, status_class, first_seen_at, import_id)
+         SELECT id, status, status_class, ?, ? FROM orders WHERE id > ? AND status IS NOT NULL`,
+      ),
       find: db.prepare<[string, string], StoredOrder>(
         `SELECT id, customer_id, placed_at, status, status_class, currency, refunded_minor, cancelled_at
          FROM orders WHERE source = ? AND external_id = ?`,
@@ -62,14 +85,12 @@ export class OrderWriter {
       insert: db.prepare(
         `INSERT INTO orders (source, external_id, customer_id, placed_at, status, status_class, currency,
                              refunded_minor, cancelled_at, created_at, updated_at)
-         VALUES (@source, @external_id, @customer_id, @placed_at, @status, @status_class, @currency,
-                 @refunded_minor, @cancelled_at, @now, @now)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       update: db.prepare(
-        `UPDATE orders SET customer_id = @customer_id, placed_at = @placed_at, status = @status,
-           status_class = @status_class, currency = @currency, refunded_minor = @refunded_minor,
-           cancelled_at = @cancelled_at, updated_at = @now
-         WHERE id = @id`,
+        `UPDATE orders SET customer_id = ?, placed_at = ?, status = ?, status_class = ?, currency = ?,
+           refunded_minor = ?, cancelled_at = ?, updated_at = ?
+         WHERE id = ?`,
       ),
       history: db.prepare(
         `INSERT OR IGNORE INTO order_status_history (order_id, status, status_class, first_seen_at, import_id)
@@ -98,9 +119,7 @@ export class OrderWriter {
 
   write(order: OrderRecord): void {
     const customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
-    const values = {
-      source: this.source,
-      external_id: order.orderId,
+    const values: Omit<StoredOrder, "id"> = {
       customer_id: customerId,
       placed_at: order.placedAt,
       status: order.status,
@@ -108,41 +127,67 @@ export class OrderWriter {
       currency: order.currency,
       refunded_minor: order.refundedMinor,
       cancelled_at: order.cancelledAt,
-      now: this.now,
     };
-    const stored = this.statements.find.get(this.source, order.orderId);
+    const previous = this.seen.get(order.orderId);
+    const earlier = previous === undefined ? null : unpack(previous);
+    const items = this.numberLines(order.items, earlier?.lines ?? 0);
+    const stored =
+      this.sourceWasEmpty && earlier === null
+        ? undefined
+        : this.statements.find.get(this.source, order.orderId);
     let outcome: Outcome;
-    let orderId: number;
     if (!stored) {
-      orderId = Number(this.statements.insert.run(values).lastInsertRowid);
-      this.recordStatus(orderId, order);
-      for (const item of order.items) this.insertLine(orderId, item);
+      const orderId = Number(
+        this.statements.insert.run(
+          this.source,
+          order.orderId,
+          values.customer_id,
+          values.placed_at,
+          values.status,
+          values.status_class,
+          values.currency,
+          values.refunded_minor,
+          values.cancelled_at,
+          this.now,
+          this.now,
+        ).lastInsertRowid,
+      );
+      for (const item of items) this.insertLine(orderId, item);
       outcome = "new";
     } else {
-      orderId = stored.id;
       const orderChanged = differs(stored, values);
-      if (orderChanged) this.statements.update.run({ ...values, id: orderId });
-      if (stored.status !== order.status && order.status !== null) this.recordStatus(orderId, order, true);
-      const linesChanged = this.mergeLines(orderId, order.items);
+      if (orderChanged) {
+        this.statements.update.run(
+          values.customer_id,
+          values.placed_at,
+          values.status,
+          values.status_class,
+          values.currency,
+          values.refunded_minor,
+          values.cancelled_at,
+          this.now,
+          stored.id,
+        );
+      }
+      if (stored.status !== order.status && order.status !== null) {
+        this.statements.history.run(stored.id, order.status, order.statusClass, this.now, this.importId);
+        this.statusChanges += 1;
+      }
+      const linesChanged = this.mergeLines(stored.id, items);
       outcome = orderChanged || linesChanged ? "updated" : "unchanged";
     }
-    for (const item of order.items) this.rememberProduct(item, order.currency);
-    const previous = this.outcomes.get(order.orderId);
-    if (!previous || (previous.outcome === "unchanged" && outcome === "updated")) {
-      this.outcomes.set(order.orderId, {
-        outcome: previous?.outcome === "new" ? "new" : outcome,
-        guest: customerId === null,
-      });
-    }
+    for (const item of items) this.rememberProduct(item, order.currency);
+    // An order met again later in the same file keeps its first outcome unless it was "unchanged".
+    if (earlier && earlier.outcome !== "unchanged") outcome = earlier.outcome;
+    this.seen.set(order.orderId, pack((earlier?.lines ?? 0) + items.length, outcome, customerId === null));
   }
 
-  private recordStatus(orderId: number, order: OrderRecord, changed = false): void {
-    if (order.status === null) return;
-    this.statements.history.run(orderId, order.status, order.statusClass, this.now, this.importId);
-    if (changed) this.statusChanges += 1;
+  /** Lines without a line id are keyed by their position within the order in this file. */
+  private numberLines(items: LineItem[], before: number): (LineItem & { lineKey: string })[] {
+    return items.map((item, i) => ({ ...item, lineKey: item.lineKey ?? String(before + i + 1) }));
   }
 
-  private insertLine(orderId: number, item: LineItem): void {
+  private insertLine(orderId: number, item: LineItem & { lineKey: string }): void {
     this.statements.insertLine.run(
       orderId,
       item.lineKey,
@@ -156,7 +201,7 @@ export class OrderWriter {
   }
 
   /** Inserts new lines and rewrites changed ones; true when anything was written. */
-  private mergeLines(orderId: number, items: LineItem[]): boolean {
+  private mergeLines(orderId: number, items: (LineItem & { lineKey: string })[]): boolean {
     const stored = new Map(this.statements.lines.all(orderId).map((line) => [line.line_key, line]));
     let changed = false;
     for (const item of items) {
@@ -192,7 +237,9 @@ export class OrderWriter {
     this.statements.product.run(item.sku, item.productName, item.unitPriceMinor, currency, this.now);
   }
 
-  counts(): OrderCounts {
+  /** Records the first status of the orders this import created, and counts what happened. */
+  finish(): OrderCounts {
+    this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
       orders_new: 0,
       orders_updated: 0,
@@ -201,7 +248,8 @@ export class OrderWriter {
       guest_orders: 0,
       status_changes: this.statusChanges,
     };
-    for (const { outcome, guest } of this.outcomes.values()) {
+    for (const packed of this.seen.values()) {
+      const { outcome, guest } = unpack(packed);
       counts[`orders_${outcome}`] += 1;
       if (guest) counts.guest_orders += 1;
     }
