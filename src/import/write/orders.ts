@@ -138,36 +138,15 @@ export class OrderWriter {
     let outcome: Outcome;
     if (!stored) {
       const orderId = Number(
-        this.statements.insert.run(
-          this.source,
-          order.orderId,
-          values.customer_id,
-          values.placed_at,
-          values.status,
-          values.status_class,
-          values.currency,
-          values.refunded_minor,
-          values.cancelled_at,
-          this.now,
-          this.now,
-        ).lastInsertRowid,
+        this.statements.insert.run(this.source, order.orderId, ...orderColumns(values), this.now, this.now)
+          .lastInsertRowid,
       );
       for (const item of items) this.insertLine(orderId, item);
       outcome = "new";
     } else {
       const orderChanged = differs(stored, values);
       if (orderChanged) {
-        this.statements.update.run(
-          values.customer_id,
-          values.placed_at,
-          values.status,
-          values.status_class,
-          values.currency,
-          values.refunded_minor,
-          values.cancelled_at,
-          this.now,
-          stored.id,
-        );
+        this.statements.update.run(...orderColumns(values), this.now, stored.id);
       }
       if (stored.status !== order.status && order.status !== null) {
         this.statements.history.run(stored.id, order.status, order.statusClass, this.now, this.importId);
@@ -255,6 +234,19 @@ export class OrderWriter {
     }
     return counts;
   }
+}
+
+/** The order's columns in the order both the insert and the update name them. */
+function orderColumns(values: Omit<StoredOrder, "id">): (string | number | null)[] {
+  return [
+    values.customer_id,
+    values.placed_at,
+    values.status,
+    values.status_class,
+    values.currency,
+    values.refunded_minor,
+    values.cancelled_at,
+  ];
 }
 
 function differs(stored: StoredOrder, values: Omit<StoredOrder, "id">): boolean {
