@@ -88,6 +88,49 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (order_id, status)
   ) WITHOUT ROWID;
   `,
+  // 2: replenishment. Reminders are derived by `plan`; the admin's overrides and usage factors are facts
+  // kept in their own tables so no plan or import overwrites them.
+  `
+  CREATE TABLE reminder_overrides (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    group_key TEXT NOT NULL,           -- a replenishment group, or '*' for all of the customer's groups
+    due_on TEXT,                       -- a due date the admin set (YYYY-MM-DD)
+    cycle_days REAL,                   -- how often to repeat an unanswered reminder
+    paused INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, group_key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE customer_usage_overrides (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    usage_factor REAL NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  -- One row per customer and replenishment group: the reminder for their latest purchase of it.
+  CREATE TABLE reminders (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    group_key TEXT NOT NULL,
+    purchase_order_id INTEGER NOT NULL REFERENCES orders (id),  -- the purchase it is about
+    sku TEXT,                                -- of the last purchase
+    product_name TEXT,
+    last_purchase_on TEXT NOT NULL,          -- YYYY-MM-DD in the shop's timezone
+    quantity REAL NOT NULL,                  -- net of returns
+    days_per_unit REAL NOT NULL,
+    usage_factor REAL NOT NULL,
+    supply_days REAL NOT NULL,
+    basis TEXT NOT NULL CHECK (basis IN ('rule', 'learned', 'manual')),
+    lead_days INTEGER NOT NULL,
+    cycle_days REAL NOT NULL,
+    first_due_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,                    -- the current due date (first_due_on + cycles)
+    reminder_number INTEGER NOT NULL,        -- 1 for the first reminder, 2 after one cycle, …
+    state TEXT NOT NULL CHECK (state IN ('open', 'paused', 'satisfied', 'expired')),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, group_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX reminders_open_due ON reminders (due_on) WHERE state = 'open';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
+import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { fixture, query, run, SHARED_DATA, workspace } from "../helpers.js";
 
 const SHOPIFY_ORDERS = join(SHARED_DATA, "shopify-sample", "orders_export.csv");
@@ -159,7 +160,7 @@ describe("status", () => {
       order_lines: 17,
       products: 6,
       guest_orders: 1,
-      schema_version: 1,
+      schema_version: SCHEMA_VERSION,
     });
     expect((status.imports as { kind: string }[]).map((i) => i.kind)).toEqual([
       "orders",
