@@ -10,6 +10,7 @@ import { importFiles, type ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
+import { registerPlan } from "./commands/plan.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -90,6 +91,8 @@ Examples:
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });
+
+  registerPlan(program);
 
   return program;
 }
