@@ -11,6 +11,7 @@ import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
 import { registerPlan } from "./commands/plan.js";
+import { registerDue } from "./commands/due.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -93,6 +94,7 @@ Examples:
     });
 
   registerPlan(program);
+  registerDue(program);
 
   return program;
 }
