@@ -12,6 +12,7 @@ import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
+import { registerRemind } from "./commands/remind.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -95,6 +96,7 @@ Examples:
 
   registerPlan(program);
   registerDue(program);
+  registerRemind(program);
 
   return program;
 }
