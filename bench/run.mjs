@@ -25,6 +25,7 @@ import { clearInterval, setInterval } from "node:timers";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { GENERATOR_VERSION, buildCatalog } from "./generate.mjs";
+import { PLAN_STEPS } from "./plan.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT_DIR = join(ROOT, "bench", "out");
@@ -90,6 +91,7 @@ const STEPS = [
     cli: true,
     run: forceStep,
   },
+  ...PLAN_STEPS,
 ];
 
 /** A step's outcome. status: ok | failed | skipped; null figures print as "–". */

@@ -10,6 +10,9 @@ import { importFiles, type ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerDue } from "./commands/due.js";
+import { registerRemind } from "./commands/remind.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -90,6 +93,10 @@ Examples:
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });
+
+  registerPlan(program);
+  registerDue(program);
+  registerRemind(program);
 
   return program;
 }

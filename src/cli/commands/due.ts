@@ -1,0 +1,78 @@
+/** `comeback due`: the reminders due in one ISO week, for a person or a spreadsheet. */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { InputMissingError, UsageError } from "../../errors.js";
+import { DUE_KEYS, dueInWeek, type DueRow } from "../../plan/replenishment/due.js";
+import { isoWeekOf, localDayOf, parseIsoWeek } from "../../plan/replenishment/dates.js";
+import { createContext, openForReading, type GlobalOptions } from "../context.js";
+import { toCsv } from "../csv.js";
+import { parseNow } from "../now.js";
+import { formatCount, print, printJson } from "../output.js";
+
+interface DueFlags {
+  now?: string;
+  week?: string;
+  json?: boolean;
+  csv?: string;
+}
+
+export function registerDue(program: Command): void {
+  program
+    .command("due")
+    .description("list the reminders due in an ISO week (from the last plan)")
+    .option("--now <time>", "the week containing this ISO date or date-time (default: the clock)")
+    .option("--week <week>", "an ISO week such as 2026-W10 (default: the week containing --now)")
+    .option("--json", "print an array of objects")
+    .option("--csv <file>", "write a CSV file (cells a spreadsheet would read as formulas are neutralised)")
+    .addHelpText(
+      "after",
+      `
+Shows open reminders whose current due date falls in the week, one row per customer and group, as the
+last "comeback plan" left them: run plan first. Keys (--json and --csv): ${DUE_KEYS.join(", ")}.
+
+Examples:
+  comeback plan && comeback due
+  comeback due --week 2026-W10 --json
+  comeback due --csv due-this-week.csv`,
+    )
+    .action(async (flags: DueFlags, command: Command) => {
+      if (flags.json && flags.csv !== undefined)
+        throw new UsageError("--json and --csv can't be used together");
+      const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const week =
+        flags.week !== undefined
+          ? parseIsoWeek(flags.week)
+          : isoWeekOf(localDayOf(parseNow(flags.now, config.timezone), config.timezone));
+      const db = openForReading(config);
+      let rows: DueRow[];
+      try {
+        rows = dueInWeek(db, week);
+      } finally {
+        db.close();
+      }
+      if (flags.json) return printJson(rows);
+      if (flags.csv !== undefined) {
+        const file = path.resolve(flags.csv);
+        try {
+          writeFileSync(file, toCsv(DUE_KEYS, rows as unknown as Record<string, unknown>[]));
+        } catch (error) {
+          throw new InputMissingError(`can't write ${flags.csv}: ${(error as Error).message}`);
+        }
+        return print(`${formatCount(rows.length)} reminders due in ${week.label} written to ${flags.csv}`);
+      }
+      printDue(week.label, rows);
+    });
+}
+
+function printDue(week: string, rows: DueRow[]): void {
+  if (rows.length === 0) return print(`Nothing due in ${week}.`);
+  print(`${formatCount(rows.length)} reminders due in ${week}:`);
+  for (const row of rows) {
+    print(
+      `  ${row.due_on}  #${row.reminder_number}  ${row.customer_id ?? "-"}  ${row.email ?? ""}  ` +
+        `${row.product_name ?? row.sku ?? row.group}  (bought ${row.quantity} on ${row.last_purchase_on}, ` +
+        `${row.supply_days} days, ${row.basis})`,
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/** `comeback plan`: recompute the derived state (reminders, …) from the facts, as of now. */
+import type { Command } from "commander";
+import { runPlan, type PlanReport } from "../../plan/run.js";
+import { createContext, openForReading, type GlobalOptions } from "../context.js";
+import { parseNow } from "../now.js";
+import { formatCount, print, printJson, table } from "../output.js";
+
+/** How many products without a rule the human report lists; --json has them all. */
+const UNKNOWN_SHOWN = 15;
+
+export function registerPlan(program: Command): void {
+  program
+    .command("plan")
+    .description("recompute every reminder from the imported facts, as of now")
+    .option(
+      "--now <time>",
+      "plan as of this ISO date or date-time (default: the clock); later orders are ignored",
+    )
+    .option("--json", "print the report as one JSON object")
+    .addHelpText(
+      "after",
+      `
+Running it twice with the same facts and --now changes nothing (the report says 0 changed).
+
+Examples:
+  comeback plan                          as of now
+  comeback plan --now 2026-03-02         replay a past Monday on today's database
+  comeback plan --json`,
+    )
+    .action(async (flags: { now?: string; json?: boolean }, command: Command) => {
+      const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const now = parseNow(flags.now, config.timezone);
+      const db = openForReading(config);
+      try {
+        const report = runPlan(db, config, now);
+        if (flags.json) printJson({ now, ...report });
+        else printPlan(now, report);
+      } finally {
+        db.close();
+      }
+    });
+}
+
+function printPlan(now: string, report: PlanReport): void {
+  const r = report.replenishment;
+  print(`Planned as of ${now} (shop date ${r.today}, week ${r.week}).`);
+  print("Replenishment reminders:");
+  print(
+    table([
+      ["new", formatCount(r.new)],
+      ["changed", formatCount(r.changed)],
+      ["unchanged", formatCount(r.unchanged)],
+      ["removed", formatCount(r.removed)],
+      ["satisfied (bought again)", formatCount(r.satisfied)],
+      ["expired now", formatCount(r.expired)],
+      ["due this week", formatCount(r.due_this_week)],
+      [
+        "in all",
+        `${formatCount(r.reminders.open)} open, ${formatCount(r.reminders.paused)} paused, ` +
+          `${formatCount(r.reminders.satisfied)} satisfied, ${formatCount(r.reminders.expired)} expired`,
+      ],
+    ]),
+  );
+  if (r.unknown_products.length === 0) return;
+  print(
+    `${formatCount(r.unknown_products.length)} products have no supply rule, no days_per_unit and nothing to learn from ` +
+      "(add rules under replenishment.rules for those that run out):",
+  );
+  for (const product of r.unknown_products.slice(0, UNKNOWN_SHOWN)) {
+    print(
+      `  ${formatCount(product.orders).padStart(7)} orders  ${product.sku ?? "(no sku)"}  ${product.name ?? ""}`,
+    );
+  }
+  if (r.unknown_products.length > UNKNOWN_SHOWN) {
+    print(`  … and ${formatCount(r.unknown_products.length - UNKNOWN_SHOWN)} more (--json lists them all)`);
+  }
+}

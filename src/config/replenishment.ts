@@ -1,0 +1,82 @@
+/**
+ * The `replenishment` section: how long what a shop sells lasts, and how to remind. Kept in its own
+ * file so the schema of each planner can grow without touching the others.
+ */
+import { z } from "zod";
+
+export const DEFAULT_LEAD_DAYS = 7;
+export const DEFAULT_MAX_REMINDERS = 3;
+
+/** `(?i)` at the start of a name pattern asks for case-insensitive matching, as in most regex dialects. */
+const CASE_INSENSITIVE_PREFIX = "(?i)";
+
+/** Compiles a product-name pattern as the config writes it. Throws SyntaxError when it isn't a regex. */
+export function compileNamePattern(pattern: string): RegExp {
+  const insensitive = pattern.startsWith(CASE_INSENSITIVE_PREFIX);
+  const source = insensitive ? pattern.slice(CASE_INSENSITIVE_PREFIX.length) : pattern;
+  return new RegExp(source, insensitive ? "iu" : "u");
+}
+
+const text = z
+  .preprocess((value) => (typeof value === "number" ? String(value) : value), z.string())
+  .refine((s) => s.trim() !== "", { error: "expected a non-empty string" });
+
+const namePattern = z.string().superRefine((pattern, ctx) => {
+  try {
+    compileNamePattern(pattern);
+  } catch (error) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'expected a regular expression such as "(?i)filter"',
+      params: { detail: error instanceof Error ? error.message : String(error) },
+    });
+  }
+});
+
+/** One way of naming products; exactly one key, so a rule can't silently mean two things. */
+export const ruleMatchSchema = z
+  .strictObject({
+    sku: text.optional(),
+    name: namePattern.optional(),
+    group: text.optional(),
+  })
+  .superRefine((match, ctx) => {
+    const keys = (["sku", "name", "group"] as const).filter((key) => match[key] !== undefined);
+    if (keys.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected exactly one of sku (a sku or a glob like "LNS-*"), name (a regex) or group, got ${
+          keys.length === 0 ? "none" : keys.join(" and ")
+        }`,
+      });
+    }
+  });
+
+const positiveDays = z
+  .number({ error: "expected a positive number of days" })
+  .positive({ error: "expected a positive number of days" });
+const wholeDays = z
+  .number({ error: "expected a whole number of days, 0 or more" })
+  .int({ error: "expected a whole number of days, 0 or more" })
+  .min(0, { error: "expected a whole number of days, 0 or more" });
+
+export const supplyRuleSchema = z.strictObject({
+  match: ruleMatchSchema,
+  days_per_unit: positiveDays,
+  lead_days: wholeDays.optional(),
+  cycle_days: positiveDays.optional(),
+});
+
+export const replenishmentSchema = z.strictObject({
+  lead_days: wholeDays.default(DEFAULT_LEAD_DAYS),
+  max_reminders: z
+    .number({ error: "expected a whole number, 1 or more" })
+    .int({ error: "expected a whole number, 1 or more" })
+    .min(1, { error: "expected a whole number, 1 or more" })
+    .default(DEFAULT_MAX_REMINDERS),
+  learn_from_history: z.boolean().default(true),
+  rules: z.preprocess((value) => (value === null ? [] : value), z.array(supplyRuleSchema)).default([]),
+});
+
+export type ReplenishmentConfig = z.output<typeof replenishmentSchema>;
+export type SupplyRuleConfig = ReplenishmentConfig["rules"][number];

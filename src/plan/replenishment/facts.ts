@@ -1,0 +1,184 @@
+/**
+ * Reading the facts planning needs, in bounded batches: the products (with their rules resolved
+ * once), the admin's overrides, and each customer's order lines in time order.
+ */
+import type { Db } from "../../store/open.js";
+import { dayNumber, LocalDays } from "./dates.js";
+import type { CustomerSettings, PlanProduct, ReminderOverride } from "./compute.js";
+import type { PlanLine } from "./purchases.js";
+import type { SupplyRules } from "./rules.js";
+
+/** All the products, indexed by a small number (pid) that the line query returns instead of the sku text. */
+export class ProductIndex {
+  readonly list: PlanProduct[] = [];
+  private readonly byKey = new Map<string, number>();
+
+  constructor(
+    private readonly rules: SupplyRules,
+    db: Db,
+  ) {
+    const rows = db
+      .prepare<
+        [],
+        { sku: string; name: string | null; group_key: string | null; days_per_unit: number | null }
+      >("SELECT sku, name, group_key, days_per_unit FROM products ORDER BY sku")
+      .all();
+    for (const row of rows) this.add(row.sku, row.name, row.group_key, row.days_per_unit);
+  }
+
+  /** The pid of a product the catalog doesn't hold: a line without a sku is known by its name. */
+  adhoc(sku: string | null, name: string | null): number {
+    const key = sku ?? `\u0000${name ?? ""}`;
+    return this.byKey.get(key) ?? this.add(sku, name, null, null);
+  }
+
+  private add(
+    sku: string | null,
+    name: string | null,
+    group: string | null,
+    daysPerUnit: number | null,
+  ): number {
+    const facts = { sku, name, groupKey: group ?? sku ?? name ?? "", daysPerUnit };
+    const pid = this.list.length;
+    this.list.push({ ...facts, rule: this.rules.ruleFor(facts) });
+    this.byKey.set(sku ?? `\u0000${name ?? ""}`, pid);
+    return pid;
+  }
+
+  /** Lets the line query turn a sku into its pid inside SQLite. */
+  publish(db: Db): void {
+    db.exec(
+      "DROP TABLE IF EXISTS temp.plan_products; CREATE TEMP TABLE plan_products (sku TEXT PRIMARY KEY, pid INTEGER NOT NULL) WITHOUT ROWID",
+    );
+    const insert = db.prepare("INSERT INTO temp.plan_products (sku, pid) VALUES (?, ?)");
+    this.list.forEach((product, pid) => {
+      if (product.sku !== null) insert.run(product.sku, pid);
+    });
+  }
+}
+
+export interface Overrides {
+  usage: Map<number, number>;
+  reminders: Map<number, Map<string, ReminderOverride>>;
+}
+
+/** The admin's facts are few (typed in by hand): all of them fit in memory. */
+export function loadOverrides(db: Db): Overrides {
+  const usage = new Map<number, number>();
+  for (const row of db
+    .prepare<[], { customer_id: number; usage_factor: number }>(
+      "SELECT customer_id, usage_factor FROM customer_usage_overrides",
+    )
+    .all()) {
+    usage.set(row.customer_id, row.usage_factor);
+  }
+  const reminders = new Map<number, Map<string, ReminderOverride>>();
+  for (const row of db
+    .prepare<
+      [],
+      {
+        customer_id: number;
+        group_key: string;
+        due_on: string | null;
+        purchase_order_id: number | null;
+        cycle_days: number | null;
+        paused: number;
+      }
+    >("SELECT customer_id, group_key, due_on, purchase_order_id, cycle_days, paused FROM reminder_overrides")
+    .all()) {
+    let groups = reminders.get(row.customer_id);
+    if (groups === undefined) reminders.set(row.customer_id, (groups = new Map()));
+    groups.set(row.group_key, {
+      dueDay: row.due_on === null ? null : dayNumber(row.due_on),
+      duePurchaseOrderId: row.purchase_order_id,
+      cycleDays: row.cycle_days,
+      paused: row.paused === 1,
+    });
+  }
+  return { usage, reminders };
+}
+
+export function customerSettings(
+  customerId: number,
+  groupKey: string,
+  importedUsageFactor: number | null,
+  overrides: Overrides,
+): CustomerSettings {
+  const groups = overrides.reminders.get(customerId);
+  return {
+    customerId,
+    importedUsageFactor,
+    manualUsageFactor: overrides.usage.get(customerId) ?? null,
+    override: groups?.get(groupKey),
+    overrideAll: groups?.get("*"),
+  };
+}
+
+/** One customer's lines (all groups, in time order), and their imported usage factor. */
+export interface CustomerLines {
+  customerId: number;
+  usageFactor: number | null;
+  lines: PlanLine[];
+}
+
+/**
+ * Customers are read by ranges of ids, so each query walks the orders_customer index in order (no
+ * sort) and at most one batch of lines is in memory. A batch is fetched whole (`all`), which leaves
+ * the connection free for the writes between batches.
+ */
+export const CUSTOMERS_PER_BATCH = 4000;
+
+export function* customerBatches(
+  db: Db,
+  products: ProductIndex,
+  zone: string,
+  nowIso: string,
+  only?: number,
+): Generator<{ from: number; to: number; customers: CustomerLines[] }> {
+  const lines = db
+    .prepare<
+      [number, number, string],
+      [number, number, number, number | null, number, string | null, string | null]
+    >(
+      `SELECT o.customer_id, o.id, unixepoch(o.placed_at), pp.pid, l.quantity,
+              CASE WHEN pp.pid IS NULL THEN l.sku END, CASE WHEN pp.pid IS NULL THEN l.product_name END
+       FROM orders o
+       JOIN order_lines l ON l.order_id = o.id
+       LEFT JOIN temp.plan_products pp ON pp.sku = l.sku
+       WHERE o.customer_id BETWEEN ? AND ? AND o.status_class <> 'cancelled' AND o.placed_at <= ?
+       ORDER BY o.customer_id, o.placed_at, o.id`,
+    )
+    .raw();
+  const factors = db
+    .prepare<[number, number], [number, number]>(
+      "SELECT id, usage_factor FROM customers WHERE id BETWEEN ? AND ? AND usage_factor IS NOT NULL",
+    )
+    .raw();
+  const days = new LocalDays(zone);
+  const [low, high] =
+    only !== undefined
+      ? [only, only]
+      : (db.prepare("SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM customers").raw().get() as [
+          number,
+          number,
+        ]);
+  for (let from = low; from <= high; from += CUSTOMERS_PER_BATCH) {
+    const to = Math.min(high, from + CUSTOMERS_PER_BATCH - 1);
+    const usage = new Map(factors.all(from, to));
+    const batch: CustomerLines[] = [];
+    let current: CustomerLines | undefined;
+    for (const [customerId, orderId, epoch, pid, quantity, sku, name] of lines.all(from, to, nowIso)) {
+      if (current?.customerId !== customerId) {
+        current = { customerId, usageFactor: usage.get(customerId) ?? null, lines: [] };
+        batch.push(current);
+      }
+      current.lines.push({
+        orderId,
+        day: days.dayOf(epoch),
+        pid: pid ?? products.adhoc(sku, name),
+        quantity,
+      });
+    }
+    yield { from, to, customers: batch };
+  }
+}
