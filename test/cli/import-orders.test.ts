@@ -112,7 +112,7 @@ describe("import orders", () => {
     expect(
       query(
         db,
-        "SELECT o.external_id, h.status FROM order_status_history h JOIN orders o ON o.id = h.order_id ORDER BY 1, h.first_seen_at, 2",
+        "SELECT o.external_id, h.status FROM order_status_history h JOIN orders o ON o.id = h.order_id ORDER BY 1, h.import_id",
       ),
     ).toEqual([
       { external_id: "1", status: "processing" },
