@@ -10,6 +10,8 @@ import { importFiles, type ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
+import { registerWeekly } from "./commands/weekly.js";
+import { registerSend } from "./commands/send.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -90,6 +92,9 @@ Examples:
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });
+
+  registerWeekly(program);
+  registerSend(program);
 
   return program;
 }
