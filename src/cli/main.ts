@@ -12,6 +12,8 @@ import { runDemo } from "./commands/demo.js";
 import { createLogger } from "../log.js";
 import { registerWeekly } from "./commands/weekly.js";
 import { registerSend } from "./commands/send.js";
+import { registerPreview } from "./commands/preview.js";
+import { registerInit } from "./commands/init.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -95,6 +97,8 @@ Examples:
 
   registerWeekly(program);
   registerSend(program);
+  registerPreview(program);
+  registerInit(program);
 
   return program;
 }
