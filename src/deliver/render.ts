@@ -5,7 +5,7 @@
  *   <kind>/subject.hbs, <kind>/html.hbs, <kind>/text.hbs     one folder per message kind
  *   <kind>/html.de.hbs …                                     a locale variant beside the default
  *   layouts/html.hbs, layouts/text.hbs                       wrap the body ({{{body}}}); variants too
- *   partials/<name>.hbs                                      {{> name}}; variants too
+ *   partials/<name>.hbs                                      {{> name}}; variants too (cart_items.de.hbs)
  *
  * The locale: the customer's (`de-AT`, then `de`), else config `locale`, the first that the kind has
  * a variant for; the default files serve every other. Each locale gets its own Handlebars
@@ -53,22 +53,40 @@ function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
+/**
+ * Formatted strings too: a batch prints the same prices and dates thousands of times, and a Map
+ * lookup is several times cheaper than format(). Cleared when full, so memory stays bounded.
+ */
+const formatted = new Map<string, string>();
+const MAX_FORMATTED = 50_000;
+
+function remember(key: string, make: () => string): string {
+  let text = formatted.get(key);
+  if (text === undefined) {
+    if (formatted.size >= MAX_FORMATTED) formatted.clear();
+    text = make();
+    formatted.set(key, text);
+  }
+  return text;
+}
+
 export function formatMoney(locale: string, minor: number, currency: string): string {
-  const digits = minorDigits(currency);
-  const format = cached(
-    moneyFormats,
-    `${locale}\u0000${currency}`,
-    () => new Intl.NumberFormat(locale, { style: "currency", currency }),
-  );
-  return format.format(minor / 10 ** digits);
+  return remember(`m\u0000${locale}\u0000${currency}\u0000${minor}`, () => {
+    const format = cached(
+      moneyFormats,
+      `${locale}\u0000${currency}`,
+      () => new Intl.NumberFormat(locale, { style: "currency", currency }),
+    );
+    return format.format(minor / 10 ** minorDigits(currency));
+  });
 }
 
 export function formatNumber(locale: string, value: number): string {
-  return cached(
-    numberFormats,
-    locale,
-    () => new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }),
-  ).format(value);
+  return remember(`n\u0000${locale}\u0000${value}`, () =>
+    cached(numberFormats, locale, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 3 })).format(
+      value,
+    ),
+  );
 }
 
 const DATE_STYLES = ["full", "long", "medium", "short"] as const;
@@ -78,18 +96,22 @@ export function formatDate(locale: string, ymd: string, style: string): string {
   const dateStyle = (DATE_STYLES as readonly string[]).includes(style)
     ? (style as (typeof DATE_STYLES)[number])
     : "long";
-  const format = cached(
-    dateFormats,
-    `${locale}\u0000${dateStyle}`,
-    () => new Intl.DateTimeFormat(locale, { dateStyle, timeZone: "UTC" }),
-  );
-  const date = new Date(`${ymd}T00:00:00Z`);
-  return Number.isNaN(date.getTime()) ? ymd : format.format(date);
+  return remember(`d\u0000${locale}\u0000${dateStyle}\u0000${ymd}`, () => {
+    const format = cached(
+      dateFormats,
+      `${locale}\u0000${dateStyle}`,
+      () => new Intl.DateTimeFormat(locale, { dateStyle, timeZone: "UTC" }),
+    );
+    const date = new Date(`${ymd}T00:00:00Z`);
+    return Number.isNaN(date.getTime()) ? ymd : format.format(date);
+  });
 }
 
 /** The form of a word for a count: `{{plural n one="# item" other="# items"}}`; `#` is the count. */
 export function pluralForm(locale: string, count: number, forms: Record<string, unknown>): string {
-  const rule = cached(pluralRules, locale, () => new Intl.PluralRules(locale)).select(count);
+  const rule = remember(`p\u0000${locale}\u0000${count}`, () =>
+    cached(pluralRules, locale, () => new Intl.PluralRules(locale)).select(count),
+  );
   const form = forms[count === 0 && "zero" in forms ? "zero" : rule] ?? forms.other ?? "";
   return String(form).replaceAll("#", formatNumber(locale, count));
 }
@@ -123,14 +145,18 @@ function registerHelpers(env: typeof Handlebars, locale: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
+const canonical = new Map<string, string | null>();
+
 /** `de_DE` → `de-DE`; null for something that isn't a language tag. */
 export function normalizeLocale(tag: string | null | undefined): string | null {
   if (!tag) return null;
-  try {
-    return Intl.getCanonicalLocales(tag.trim().replace(/_/g, "-"))[0] ?? null;
-  } catch {
-    return null;
-  }
+  return cached(canonical, tag, () => {
+    try {
+      return Intl.getCanonicalLocales(tag.trim().replace(/_/g, "-"))[0] ?? null;
+    } catch {
+      return null;
+    }
+  });
 }
 
 function candidates(locale: string | null | undefined, fallback: string): string[] {
@@ -209,19 +235,60 @@ export function createRenderer(options: { dir: string; defaultLocale: string }):
       return env;
     });
   type Compiled = Handlebars.TemplateDelegate;
-  const compiled = new Map<string, Compiled>();
-  const compile = (file: string, locale: string, html: boolean): Compiled =>
-    cached(compiled, `${locale}\u0000${file}`, () =>
-      envFor(locale).compile(read(file), { noEscape: !html, strict: false, preventIndent: true }),
-    );
-
-  const localeFor = (kind: Folder, wanted: string | null | undefined): string => {
-    for (const tag of candidates(wanted, defaultLocale)) {
-      const html = kind.get("html");
-      if (html?.has(tag)) return tag;
+  // knownHelpers lets the compiler call our helpers directly instead of looking each name up per use.
+  const knownHelpers = { money: true, number: true, date: true, plural: true, link: true };
+  /**
+   * `{{> name}}` without parameters is replaced by the partial's text (its locale variant) before
+   * compiling: invoking a partial costs as much as a small template. Partials given parameters or a
+   * context stay real partials.
+   */
+  const inlinePartials = (source: string, locale: string, depth = 0): string =>
+    depth > 8
+      ? source
+      : source.replace(/\{\{>\s*([A-Za-z0-9_-]+)\s*\}\}/g, (whole, name: string) => {
+          const file = pick(partials.get(name), locale);
+          return file ? inlinePartials(read(file).replace(/\n$/, ""), locale, depth + 1) : whole;
+        });
+  const compile = (source: string, locale: string, html: boolean): Compiled =>
+    envFor(locale).compile(inlinePartials(source, locale), {
+      noEscape: !html,
+      strict: false,
+      preventIndent: true,
+      knownHelpers,
+      knownHelpersOnly: true,
+    });
+  /**
+   * The layout's `{{{body}}}` is replaced by the kind's template before compiling, so each part is
+   * one template call: Handlebars' per-call setup (helpers, prototype guards) is a good share of
+   * the cost of a small email.
+   */
+  const withLayout = (layoutName: "html" | "text", body: string, locale: string): string => {
+    const file = pick(layouts.get(layoutName), locale);
+    if (!file) return body;
+    const layout = read(file);
+    if (!layout.includes("{{{body}}}")) {
+      throw new ConfigError(
+        `templates: ${file} must contain {{{body}}} where the email's ${layoutName} goes`,
+      );
     }
-    return normalizeLocale(defaultLocale) ?? "en";
+    return layout.replace("{{{body}}}", () => body);
   };
+  const compiled = new Map<string, Record<Part, Compiled>>();
+  const templatesFor = (kindName: string, kind: Folder, locale: string) =>
+    cached(compiled, `${kindName}\u0000${locale}`, () => ({
+      subject: compile(read(pick(kind.get("subject"), locale)!), locale, false),
+      html: compile(withLayout("html", read(pick(kind.get("html"), locale)!), locale), locale, true),
+      text: compile(withLayout("text", read(pick(kind.get("text"), locale)!), locale), locale, false),
+    }));
+
+  const chosen = new Map<string, string>();
+  const localeFor = (kindName: string, kind: Folder, wanted: string | null | undefined): string =>
+    cached(chosen, `${kindName}\u0000${wanted ?? ""}`, () => {
+      for (const tag of candidates(wanted, defaultLocale)) {
+        if (kind.get("html")?.has(tag)) return tag;
+      }
+      return normalizeLocale(defaultLocale) ?? "en";
+    });
 
   return {
     kinds: [...kinds.keys()],
@@ -232,19 +299,13 @@ export function createRenderer(options: { dir: string; defaultLocale: string }):
           `templates: no "${kindName}" templates in ${dir} (expected ${kindName}/subject.hbs, html.hbs and text.hbs)`,
         );
       }
-      const locale = localeFor(kind, wanted);
+      const locale = localeFor(kindName, kind, wanted);
+      const templates = templatesFor(kindName, kind, locale);
       const data = { ...context, locale };
-      const part = (name: Part) => compile(pick(kind.get(name), locale)!, locale, name === "html")(data);
-      const layout = (name: "html" | "text", body: string) => {
-        const file = pick(layouts.get(name), locale);
-        return file
-          ? compile(file, locale, name === "html")({ ...data, body: new Handlebars.SafeString(body) })
-          : body;
-      };
       return {
-        subject: part("subject").replace(/\s+/g, " ").trim(),
-        html: layout("html", part("html")),
-        text: layout("text", part("text")),
+        subject: templates.subject(data).replace(/\s+/g, " ").trim(),
+        html: templates.html(data),
+        text: templates.text(data),
         locale,
       };
     },

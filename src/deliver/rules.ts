@@ -46,6 +46,18 @@ export class Rules {
     );
   }
 
+  private lastNow = "";
+  private lastOpening: string | null = null;
+
+  /** The window for `now`, remembered: a batch asks for the same second thousands of times. */
+  private windowOpening(now: string): string | null {
+    if (now !== this.lastNow) {
+      this.lastOpening = nextWindowOpening(now, this.settings.window, this.settings.zone);
+      this.lastNow = now;
+    }
+    return this.lastOpening;
+  }
+
   check(row: OutboxRow, now: string): Decision {
     if (!row.marketing) return { action: "send" };
     const address = row.recipient;
@@ -81,7 +93,7 @@ export class Rules {
         }
       }
     }
-    const opening = nextWindowOpening(now, this.settings.window, this.settings.zone);
+    const opening = this.windowOpening(now);
     if (opening !== null) return { action: "defer", until: opening, reason: "send window" };
     return { action: "send" };
   }
