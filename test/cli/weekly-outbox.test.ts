@@ -72,7 +72,7 @@ describe("comeback weekly (outbox folder)", () => {
     const { html, text } = parts(eml);
     expect(html).toContain("Hallo Anna");
     expect(html).toContain('href="https://shop.example/cart/LNS-1D-90:1,SOL-360:1"');
-    expect(text).toContain("Daily lenses, box of 90: 1 × 64,90 €");
+    expect(text.replaceAll("\u00a0", " ")).toContain("Daily lenses, box of 90: 1 × 64,90 € = 64,90 €");
   });
 
   it("--dry-run writes nothing and says who would get what", async () => {
