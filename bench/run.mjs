@@ -92,6 +92,8 @@ const STEPS = [
     run: forceStep,
   },
   ...PLAN_STEPS,
+  // prettier-ignore
+  { name: "deliver", about: "10,000 carts rendered and sent (SMTP sink, outbox folder)", needs: [], cli: true, run: (ctx) => import("./deliver.mjs").then((m) => m.deliverStep(ctx, result, target)) },
 ];
 
 /** A step's outcome. status: ok | failed | skipped; null figures print as "–". */

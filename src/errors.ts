@@ -58,3 +58,10 @@ export class LockedError extends AppError {
     super(message, ExitCode.tempFail);
   }
 }
+
+/** A service comeback needs (the SMTP server) refused or could not be reached (exit 69). */
+export class UnavailableError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.unavailable);
+  }
+}

@@ -13,6 +13,10 @@ import { createLogger } from "../log.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
 import { registerRemind } from "./commands/remind.js";
+import { registerWeekly } from "./commands/weekly.js";
+import { registerSend } from "./commands/send.js";
+import { registerPreview } from "./commands/preview.js";
+import { registerInit } from "./commands/init.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -97,6 +101,10 @@ Examples:
   registerPlan(program);
   registerDue(program);
   registerRemind(program);
+  registerWeekly(program);
+  registerSend(program);
+  registerPreview(program);
+  registerInit(program);
 
   return program;
 }

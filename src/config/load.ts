@@ -14,6 +14,7 @@ import {
   defaultConfig,
   describeIssues,
   resolveConfigPaths,
+  SECRET_KEYS,
   type Config,
   type ConfigProblem,
 } from "./schema.js";
@@ -110,6 +111,15 @@ export function parseConfigText(text: string, opts: ParseConfigOptions): Config 
   }
 
   const interpolated = interpolateTree(data, opts.env);
+  // A secret whose variable is unset is not an error for every command: `import` needs no secret.
+  // It reads as unset, and the commands that need it say so (see requireSecret).
+  interpolated.problems = interpolated.problems.filter((problem) => {
+    const key = formatKeyPath(problem.path);
+    if (!(SECRET_KEYS as readonly string[]).includes(key) || !/ is not set$/.test(problem.message))
+      return true;
+    setAt(interpolated.value, problem.path, null);
+    return false;
+  });
   if (interpolated.problems.length > 0) {
     const problems = interpolated.problems.map((problem) => ({
       path: problem.path,
@@ -125,6 +135,22 @@ export function parseConfigText(text: string, opts: ParseConfigOptions): Config 
       templates: interpolated.templates,
     });
     throw new ConfigError(report(label, doc, problems));
+  }
+  const written = SECRET_KEYS.filter((key) => {
+    const value = key
+      .split(".")
+      .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], result.data);
+    return typeof value === "string" && value !== "" && !interpolated.templates.has(key);
+  });
+  if (written.length > 0) {
+    throw new ConfigError(
+      written
+        .map(
+          (key) =>
+            `${label}: ${key}: a secret must come from the environment, not be written in the file: write ${key.split(".").at(-1)}: \${COMEBACK_${key === "secret" ? "SECRET" : "SMTP_PASSWORD"}} and set that variable`,
+        )
+        .join("\n"),
+    );
   }
   return resolveConfigPaths(result.data, opts.baseDir);
 }
@@ -146,6 +172,12 @@ function offsetOf(doc: Document, keyPath: KeyPath): number {
     if (isNode(node) && node.range) return node.range[0];
   }
   return 0;
+}
+
+function setAt(tree: unknown, keyPath: KeyPath, value: unknown): void {
+  let node = tree as Record<string | number, unknown>;
+  for (const key of keyPath.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  node[keyPath.at(-1)!] = value;
 }
 
 function limit(lines: string[]): string {

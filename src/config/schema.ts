@@ -207,6 +207,71 @@ export const profilesSchema = z.record(z.string(), profileSchema).superRefine(
   { when: () => true },
 );
 
+// ---------------------------------------------------------------------------------------------
+// Delivery: weekly carts, the outbox, the email templates
+
+export const TRANSPORTS = ["outbox", "smtp"] as const;
+export const DEFAULT_FROM = "Shop <hello@shop.example>";
+
+/** `HH:MM-HH:MM` in the shop's timezone; the end may be before the start for a window over midnight. */
+const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)\s*[-–]\s*([01]\d|2[0-4]):([0-5]\d)$/;
+const sendWindow = z
+  .string()
+  .regex(WINDOW, { error: 'expected a window of hours such as "08:00-20:00"' })
+  .transform((text) => {
+    const m = WINDOW.exec(text)!;
+    return { start: Number(m[1]) * 60 + Number(m[2]), end: Number(m[3]) * 60 + Number(m[4]), text };
+  })
+  .refine((w) => w.start !== w.end, { error: 'expected a window of hours such as "08:00-20:00"' });
+
+/** A mailbox as in a From header: `Shop <hello@shop.example>` or `hello@shop.example`. */
+const MAILBOX = /^\s*(?:(.*?)\s*<([^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>|([^<>\s@]+@[^<>\s@]+\.[^<>\s@]+))\s*$/;
+const mailbox = z
+  .string()
+  .regex(MAILBOX, { error: 'expected an address such as "Shop <hello@shop.example>"' })
+  .transform((text) => {
+    const m = MAILBOX.exec(text)!;
+    const name = (m[1] ?? "").replace(/^"(.*)"$/, "$1").trim();
+    return { name, address: (m[2] ?? m[3])!.toLowerCase(), text };
+  });
+
+const httpUrlTemplate = z.string().regex(/^https?:\/\//i, {
+  error: "expected an http(s) URL (a Handlebars template) such as https://shop.example/cart",
+});
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Keys whose value must come from the environment (`${VAR}`), never be written in the file. */
+export const SECRET_KEYS = ["secret", "delivery.smtp.password"] as const;
+
+export const smtpSchema = z.strictObject({
+  host: nonEmptyString.default("localhost"),
+  port: z.number().int().min(1).max(65535).default(587),
+  secure: z.boolean().default(false),
+  user: nonEmptyString.nullable().default(null),
+  password: z.string().nullable().default(null),
+  rate_per_second: z.number().min(0).default(20),
+  timeout_seconds: z.number().positive().default(30),
+});
+
+export const deliverySchema = z.strictObject({
+  transport: z.enum(TRANSPORTS).default("outbox"),
+  from: mailbox.prefault(DEFAULT_FROM),
+  outbox_dir: nonEmptyString.default("./outbox"),
+  max_attempts: z.number().int().min(1).default(5),
+  retry_minutes: z.number().positive().default(5),
+  min_hours_between: z.number().min(0).default(72),
+  window: sendWindow.prefault("08:00-20:00"),
+  unsubscribe_mailto: mailbox.nullable().default(null),
+  smtp: section(smtpSchema, {}),
+});
+
 const configObject = z.strictObject({
   database: nonEmptyString.default(DEFAULT_DATABASE),
   timezone: timezone.default("UTC"),
@@ -215,6 +280,24 @@ const configObject = z.strictObject({
   profiles: section(profilesSchema, {}),
   log: section(logSchema, {}),
   replenishment: section(replenishmentSchema, {}),
+  delivery: section(deliverySchema, {}),
+  operator: section(z.strictObject({ email: mailbox.nullable().default(null) }), {}),
+  consent: section(z.strictObject({ require_opt_in: z.boolean().default(false) }), {}),
+  links: section(
+    z.strictObject({
+      cart: httpUrlTemplate.nullable().default(null),
+      unsubscribe: httpUrlTemplate.nullable().default(null),
+    }),
+    {},
+  ),
+  secret: z.string().nullable().default(null),
+  locale: z
+    .string()
+    .refine(isLanguageTag, {
+      error: 'expected a language tag such as "en", "de" or "ru"',
+    })
+    .default("en"),
+  templates: section(z.strictObject({ dir: nonEmptyString.nullable().default(null) }), {}),
 });
 
 /**
@@ -249,6 +332,8 @@ export function resolveConfigPaths(config: Config, baseDir: string): Config {
     ...config,
     database: resolve(config.database),
     log: { ...config.log, file: config.log.file === null ? null : resolve(config.log.file) },
+    delivery: { ...config.delivery, outbox_dir: resolve(config.delivery.outbox_dir) },
+    templates: { dir: config.templates.dir === null ? null : resolve(config.templates.dir) },
   };
 }
 

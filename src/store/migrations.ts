@@ -133,6 +133,74 @@ export const MIGRATIONS: readonly string[] = [
   );  -- a rowid table: its rows are too wide for WITHOUT ROWID (inserts measured twice as slow)
   CREATE INDEX reminders_open_due ON reminders (due_on) WHERE state = 'open';
   `,
+  // 3: delivery. Carts are what a customer was offered in a week; the outbox holds every message with the
+  // data it is rendered from, so sending is a state machine over committed rows (DESIGN, idempotency rule 3).
+  `
+  CREATE TABLE carts (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    week TEXT NOT NULL,                      -- ISO week in the shop's timezone, e.g. 2026-W10
+    currency TEXT,                           -- of the total; NULL when the items mix currencies
+    total_minor INTEGER,                     -- NULL when a price is unknown or currencies mix
+    item_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (customer_id, week)
+  );
+  CREATE INDEX carts_week ON carts (week);
+
+  CREATE TABLE cart_items (
+    cart_id INTEGER NOT NULL REFERENCES carts (id),
+    group_key TEXT NOT NULL,
+    sku TEXT,
+    product_name TEXT,
+    quantity REAL NOT NULL,                  -- the suggested quantity: that of the last purchase
+    unit_price_minor INTEGER,                -- the current price, or that of the last purchase; NULL if unknown
+    currency TEXT,
+    due_on TEXT NOT NULL,
+    reminder_number INTEGER NOT NULL,
+    PRIMARY KEY (cart_id, group_key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,    -- cart:<customer>:<week>, digest:<week>
+    kind TEXT NOT NULL,                      -- the template folder: cart, digest
+    channel TEXT NOT NULL DEFAULT 'email',
+    marketing INTEGER NOT NULL,              -- 1: consent, suppressions, cap and window apply
+    customer_id INTEGER REFERENCES customers (id),
+    recipient TEXT,                          -- the address (lower-cased); NULL when the customer has none
+    payload TEXT NOT NULL,                   -- JSON the message is rendered from
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    deferred_reason TEXT,                    -- why next_attempt_at was pushed back (cap, window)
+    message_id TEXT,
+    response TEXT,                           -- the transport's answer to the last attempt
+    error TEXT,                              -- the last error, or why it was skipped
+    created_at TEXT NOT NULL,
+    claimed_at TEXT,                         -- when the current or last attempt started
+    sent_at TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'queued';
+  CREATE INDEX outbox_customer ON outbox (customer_id) WHERE marketing = 1;
+
+  CREATE TABLE suppressions (
+    address TEXT PRIMARY KEY,                -- lower-cased
+    reason TEXT NOT NULL,                    -- e.g. the server's words rejecting it
+    source TEXT NOT NULL,                    -- smtp, unsubscribe, admin
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- The run lock (DESIGN, rule 4): at most one row, naming the process that holds it.
+  CREATE TABLE run_lock (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -200,8 +200,8 @@ describe("validation messages", () => {
   });
 
   it("treats keys of sections that don't exist yet as unknown", async () => {
-    const error = await configError("delivery:\n  smtp:\n    host: localhost\n");
-    expect(error.message).toMatch(/^comeback\.yaml: unknown key "delivery" at the top level/);
+    const error = await configError("webhooks:\n  url: https://example.com\n");
+    expect(error.message).toMatch(/^comeback\.yaml: unknown key "webhooks" at the top level/);
   });
 
   it("names the path, what was expected and what was found for a wrong value", async () => {

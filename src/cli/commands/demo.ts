@@ -1,6 +1,7 @@
 /**
  * `comeback demo`: the main job on the shipped fixtures, with the built-in defaults, so a new user
- * sees what comeback does before writing any config.
+ * sees what comeback does before writing any config: import, plan, and the Monday batch into ./outbox
+ * at a fixed time, with a fixed demo secret (never used outside the demo).
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,6 +12,21 @@ import { openStore } from "../../store/open.js";
 import { print } from "../output.js";
 import { importFiles } from "./import.js";
 import { collectStatus, printStatus } from "./status.js";
+import { runPlan } from "../../plan/run.js";
+import { acquireRunLock } from "../../deliver/lock.js";
+import { deliverySetup } from "../../deliver/setup.js";
+import { runWeekly } from "../../deliver/weekly.js";
+import { emlFileName } from "../../deliver/transports.js";
+import { configSchema, resolveConfigPaths } from "../../config/schema.js";
+import { sendOptions, sendNotes, sendSummary } from "../deliver-run.js";
+import { table } from "../output.js";
+import { readdirSync } from "node:fs";
+import { isoWeekOf } from "../../deliver/clock.js";
+
+/** The demo's fixed clock: a Monday morning inside the default send window. */
+export const DEMO_NOW = "2026-03-02T09:00:00Z";
+/** Signs the demo's unsubscribe links. Clearly not a secret: a real shop sets COMEBACK_SECRET. */
+export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION";
 
 /** The package root: dist/src/cli/commands → four levels up (src/cli/commands → three, under vitest). */
 export function packageRoot(): string {
@@ -22,7 +38,24 @@ export function packageRoot(): string {
 export async function runDemo(options: { db?: string; json?: boolean }, log: Logger): Promise<void> {
   const cwd = process.cwd();
   const database = resolve(cwd, options.db ?? "comeback-demo.db");
-  const config: LoadedConfig = { ...defaultConfig(cwd), database, source: "built-in defaults", baseDir: cwd };
+  const demo = resolveConfigPaths(
+    configSchema.parse({
+      secret: DEMO_SECRET,
+      operator: { email: "Shop owner <owner@shop.example>" },
+      links: {
+        cart: "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}",
+        unsubscribe: "https://shop.example/unsubscribe?token={{token}}",
+      },
+    }),
+    cwd,
+  );
+  const config: LoadedConfig = {
+    ...defaultConfig(cwd),
+    ...demo,
+    database,
+    source: "built-in defaults",
+    baseDir: cwd,
+  };
   const fixtures = join(packageRoot(), "fixtures", "demo");
   const db = openStore(database);
   try {
@@ -36,8 +69,43 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       print();
     }
     printStatus(collectStatus(db, database), false);
-    print(`\nRun it again: every file is reported as already imported and nothing changes.`);
-    print(`Look inside: sqlite3 ${database} "select * from orders limit 5"`);
+
+    print(`\nThe Monday batch, as cron would run it on ${DEMO_NOW} (comeback weekly --now ${DEMO_NOW}):`);
+    const setup = deliverySetup(config, { needSecret: true, sending: true });
+    const lock = acquireRunLock(db, "comeback demo");
+    try {
+      const report = await runWeekly(db, {
+        now: DEMO_NOW,
+        config,
+        plan: (planDb, planNow) => runPlan(planDb, config, planNow),
+        send: () =>
+          sendOptions(config, setup, log, { now: () => DEMO_NOW, signals: { stopped: () => null } }),
+      });
+      print(
+        table([
+          ["week", report.week],
+          ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
+          ["queued", `${report.messages.queued} message(s); digest: ${report.digest}`],
+          ["messages", sendSummary(report.messages)],
+        ]),
+      );
+      for (const note of sendNotes(report.send)) print(`  ${note}`);
+    } finally {
+      lock.release();
+    }
+    const outbox = config.delivery.outbox_dir;
+    const carts = readdirSync(outbox)
+      .filter((file) => file.startsWith("cart_") && file.endsWith(".eml"))
+      .sort();
+    print(`\nThe emails are in ${outbox}/ (one .eml file per message; open one in a mail client):`);
+    if (carts[0]) print(`  ${join(outbox, carts[0])}`);
+    print(
+      `  ${join(outbox, emlFileName(`digest:${isoWeekOf(DEMO_NOW, config.timezone).week}`))}  (the shop owner's summary)`,
+    );
+    print(
+      `\nRun it again: every file is reported as already imported, no cart is made twice, nothing is sent twice.`,
+    );
+    print(`Look inside: sqlite3 ${database} "select idempotency_key, state, recipient from outbox"`);
   } finally {
     db.close();
   }

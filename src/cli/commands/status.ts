@@ -1,6 +1,8 @@
 import type { Db } from "../../store/open.js";
 import { schemaVersion } from "../../store/open.js";
 import { formatCount, print, printJson, table } from "../output.js";
+import { outboxStatus, type OutboxStatus } from "../../deliver/outbox.js";
+import { nowIso } from "../../time.js";
 
 export interface StatusReport {
   database: string;
@@ -18,6 +20,7 @@ export interface StatusReport {
     rows: number;
     report: Record<string, unknown>;
   }[];
+  outbox: OutboxStatus;
 }
 
 export function collectStatus(db: Db, path: string): StatusReport {
@@ -40,6 +43,7 @@ export function collectStatus(db: Db, path: string): StatusReport {
     products: count("SELECT count(*) FROM products"),
     guest_orders: count("SELECT count(*) FROM orders WHERE customer_id IS NULL"),
     imports,
+    outbox: outboxStatus(db, nowIso()),
   };
 }
 
@@ -55,6 +59,7 @@ export function printStatus(status: StatusReport, json: boolean): void {
       ["guest orders", formatCount(status.guest_orders)],
     ]),
   );
+  printOutbox(status.outbox);
   if (status.imports.length === 0) {
     print("No imports yet.");
     return;
@@ -67,6 +72,29 @@ export function printStatus(status: StatusReport, json: boolean): void {
       .join(", ");
     print(
       `  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${formatCount(entry.rows)} rows${counts ? `; ${counts}` : ""})`,
+    );
+  }
+}
+
+function printOutbox(outbox: OutboxStatus): void {
+  const states = Object.entries(outbox.by_state);
+  if (states.every(([, n]) => n === 0)) return;
+  print(
+    `Outbox: ${states.map(([state, n]) => `${state === "sending" ? "unknown (sending)" : state} ${formatCount(n)}`).join(", ")}; ` +
+      `due now ${formatCount(outbox.due_now)}; suppressed addresses ${formatCount(outbox.suppressions)}`,
+  );
+  if (outbox.unknown.length > 0) {
+    print(
+      `Unknown: ${outbox.unknown.length} message(s) were being sent when a run was killed; they may or may not have arrived.`,
+    );
+    for (const row of outbox.unknown.slice(0, 20)) {
+      print(
+        `  ${row.key}  to ${row.recipient ?? "?"}, attempt ${row.attempts}, started ${row.claimed_at ?? "?"}`,
+      );
+    }
+    if (outbox.unknown.length > 20) print(`  … and ${outbox.unknown.length - 20} more`);
+    print(
+      "  comeback send --retry-unknown sends them again (same Message-ID); otherwise they stay as they are.",
     );
   }
 }

@@ -1,0 +1,83 @@
+import type { Command } from "commander";
+import { parseNow } from "../../deliver/clock.js";
+import { acquireRunLock } from "../../deliver/lock.js";
+import { sendDue } from "../../deliver/send.js";
+import { deliverySetup } from "../../deliver/setup.js";
+import { createContext, openForWriting, type GlobalOptions } from "../context.js";
+import {
+  clockFor,
+  NOW_HELP,
+  positiveInteger,
+  sendNotes,
+  sendOptions,
+  sendSummary,
+  throwIfInterrupted,
+  watchSignals,
+} from "../deliver-run.js";
+import { print, printJson } from "../output.js";
+
+interface SendFlags {
+  now?: string;
+  limit?: number;
+  retryUnknown?: boolean;
+  json?: boolean;
+}
+
+export function registerSend(program: Command): void {
+  program
+    .command("send")
+    .description("deliver what is due in the outbox: retries, deferred messages, new ones")
+    .option("--now <time>", NOW_HELP)
+    .option("--limit <n>", "attempt at most N messages", positiveInteger)
+    .option(
+      "--retry-unknown",
+      'also send again the messages a killed run left in "sending" (same Message-ID); see comeback status',
+    )
+    .option("--json", "print one JSON report")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  comeback send                      deliver what is due (run it from cron every 15 minutes)
+  comeback send --limit 100          at most 100 messages
+  comeback send --retry-unknown      after a crash: the recipient may get that message twice
+
+Never sends a message twice on its own. Holds the run lock (a second run exits 75); SMTP unreachable: exit 69.`,
+    )
+    .action(async (flags: SendFlags, command: Command) => {
+      const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const now = parseNow(flags.now, config.timezone);
+      const setup = deliverySetup(config, { needSecret: true, sending: true });
+      const db = openForWriting(config);
+      const signals = watchSignals();
+      try {
+        const lock = acquireRunLock(db, "comeback send");
+        try {
+          const report = await sendDue(
+            db,
+            sendOptions(config, setup, log, {
+              now: clockFor(now, flags.now !== undefined),
+              limit: flags.limit,
+              retryUnknown: flags.retryUnknown,
+              signals,
+            }),
+          );
+          log.info({ sent: report.sent, failed: report.failed, deferred: report.deferred }, "send finished");
+          if (flags.json) printJson({ now, ...report });
+          else {
+            print(
+              `Outbox at ${now}: ${report.due} due${report.transport ? ` (transport ${report.transport})` : ""}`,
+            );
+            print(`  ${sendSummary(report)}`);
+            for (const note of sendNotes(report)) print(`  ${note}`);
+          }
+          throwIfInterrupted(report);
+        } finally {
+          lock.release();
+        }
+      } finally {
+        signals.dispose();
+        db.close();
+      }
+    });
+}

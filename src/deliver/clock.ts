@@ -1,0 +1,72 @@
+/**
+ * The delivery clock: `--now`, ISO weeks and the send window, all in the shop's timezone.
+ * Instants are UTC ISO text with whole seconds (`2026-03-02T08:00:00Z`), as stored everywhere.
+ */
+import { DateTime } from "luxon";
+import { UsageError } from "../errors.js";
+
+const toIso = (dt: DateTime): string => dt.toUTC().toISO({ suppressMilliseconds: true })!.replace(".000", "");
+
+/**
+ * `--now`: a date (`2026-03-02`, midnight in the shop's timezone), a local date-time (`2026-03-02T09:30`,
+ * in the shop's timezone) or an instant with an offset (`2026-03-02T09:30:00+01:00`, `…Z`).
+ * Without it, the machine's clock.
+ */
+export function parseNow(text: string | undefined, zone: string): string {
+  if (text === undefined) return toIso(DateTime.utc().startOf("second"));
+  const parsed = DateTime.fromISO(text.trim().replace(" ", "T"), { zone, setZone: true });
+  if (!parsed.isValid) {
+    throw new UsageError(
+      `--now "${text}" is not a date or time: expected e.g. 2026-03-02, 2026-03-02T09:30 (in the shop's timezone ${zone}) or 2026-03-02T08:30:00Z`,
+    );
+  }
+  return toIso(parsed.startOf("second"));
+}
+
+export interface IsoWeek {
+  /** `2026-W10` */
+  week: string;
+  /** Monday and Sunday of it, `YYYY-MM-DD`. */
+  monday: string;
+  sunday: string;
+}
+
+/** The ISO week an instant falls in, in the shop's timezone. */
+export function isoWeekOf(instant: string, zone: string): IsoWeek {
+  const local = DateTime.fromISO(instant, { zone: "utc" }).setZone(zone);
+  const monday = local.startOf("week");
+  return {
+    week: `${local.weekYear}-W${String(local.weekNumber).padStart(2, "0")}`,
+    monday: monday.toISODate()!,
+    sunday: monday.plus({ days: 6 }).toISODate()!,
+  };
+}
+
+export interface SendWindow {
+  /** Minutes after local midnight; `end` may be below `start` for a window that spans midnight. */
+  start: number;
+  end: number;
+}
+
+/**
+ * null when `instant` is inside the window, else the next instant the window opens. Computed on
+ * the local wall clock, so a DST change moves the window with the shop's day.
+ */
+export function nextWindowOpening(instant: string, window: SendWindow, zone: string): string | null {
+  const local = DateTime.fromISO(instant, { zone: "utc" }).setZone(zone);
+  const minute = local.hour * 60 + local.minute;
+  const inside =
+    window.start < window.end
+      ? minute >= window.start && minute < window.end
+      : minute >= window.start || minute < window.end;
+  if (inside) return null;
+  const todayStart = local.startOf("day").plus({ minutes: window.start });
+  const opening = minute < window.start ? todayStart : todayStart.plus({ days: 1 });
+  return toIso(opening);
+}
+
+export function addHours(instant: string, hours: number): string {
+  return toIso(
+    DateTime.fromISO(instant, { zone: "utc" }).plus({ milliseconds: Math.round(hours * 3_600_000) }),
+  );
+}

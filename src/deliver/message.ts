@@ -1,0 +1,191 @@
+/**
+ * From an outbox row to a complete email: the template context built from the row's payload, the
+ * links (cart, signed unsubscribe), the headers (Message-ID from the idempotency key,
+ * List-Unsubscribe), composed into MIME text.
+ */
+import Handlebars from "handlebars";
+import type { Config } from "../config/schema.js";
+import type { Cart, CartItem } from "./carts.js";
+import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
+import type { Renderer, RenderedEmail } from "./render.js";
+import { unsubscribeToken } from "./unsubscribe.js";
+
+/** What a `cart` message is rendered from (the outbox payload). */
+export interface CartPayload {
+  week: string;
+  week_start: string;
+  week_end: string;
+  customer: {
+    id: number;
+    external_id: string | null;
+    first_name: string | null;
+    name: string | null;
+    email: string | null;
+    locale: string | null;
+  };
+  items: CartItem[];
+  item_count: number;
+  currency: string | null;
+  total_minor: number | null;
+}
+
+/** What the operator's `digest` is rendered from. */
+export interface DigestPayload {
+  week: string;
+  week_start: string;
+  week_end: string;
+  cart_count: number;
+  /** Carts beyond those listed. */
+  more: number;
+  currency: string | null;
+  total_minor: number | null;
+  carts: {
+    customer_id: number;
+    external_id: string | null;
+    name: string;
+    email: string | null;
+    item_count: number;
+    currency: string | null;
+    total_minor: number | null;
+    items: { name: string; quantity: number }[];
+  }[];
+}
+
+export interface OutgoingMessage {
+  raw: string;
+  messageId: string;
+  envelope: { from: string; to: string };
+  rendered: RenderedEmail;
+}
+
+export interface MessageSettings {
+  from: Mailbox;
+  unsubscribeMailto: Mailbox;
+  cartLink: Handlebars.TemplateDelegate | null;
+  unsubscribeLink: Handlebars.TemplateDelegate | null;
+  /** null: marketing messages can't be built (requireSecret says why). */
+  secret: string | null;
+  defaultLocale: string;
+}
+
+/** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
+export function messageSettings(config: Config, secret: string | null): MessageSettings {
+  const compileLink = (template: string | null) =>
+    template === null ? null : Handlebars.compile(template, { noEscape: true, strict: false });
+  return {
+    from: config.delivery.from,
+    unsubscribeMailto: config.delivery.unsubscribe_mailto ?? config.delivery.from,
+    cartLink: compileLink(config.links.cart),
+    unsubscribeLink: compileLink(config.links.unsubscribe),
+    secret,
+    defaultLocale: config.locale,
+  };
+}
+
+const enc = encodeURIComponent;
+
+function cartUrl(settings: MessageSettings, payload: CartPayload): string | null {
+  if (!settings.cartLink) return null;
+  return settings.cartLink({
+    customer_id: payload.customer.id,
+    customer: enc(payload.customer.external_id ?? String(payload.customer.id)),
+    week: enc(payload.week),
+    items: payload.items.map((item) => ({
+      sku: enc(item.sku ?? ""),
+      variant: enc(item.sku ?? ""),
+      group: enc(item.group_key),
+      quantity: Math.max(1, Math.round(item.quantity)),
+    })),
+  });
+}
+
+export interface UnsubscribeLinks {
+  token: string;
+  mailto: string;
+  https: string | null;
+}
+
+export function unsubscribeLinks(
+  settings: MessageSettings,
+  address: string,
+  secret: string,
+): UnsubscribeLinks {
+  const token = unsubscribeToken(secret, address);
+  const mailto = `mailto:${settings.unsubscribeMailto.address}?subject=${enc(`unsubscribe ${token}`)}`;
+  const https = settings.unsubscribeLink
+    ? settings.unsubscribeLink({ token: enc(token), email: enc(address) })
+    : null;
+  return { token, mailto, https };
+}
+
+export interface MessageInput {
+  key: string;
+  kind: string;
+  marketing: boolean;
+  recipient: string;
+  payload: unknown;
+}
+
+/** Builds the email for one outbox row. `now` is the Date header. */
+export function buildMessage(
+  input: MessageInput,
+  renderer: Renderer,
+  settings: MessageSettings,
+  now: string,
+): OutgoingMessage {
+  const shop = { name: settings.from.name || settings.from.address.split("@")[1]! };
+  const headers: [string, string][] = [["X-Comeback-Key", input.key]];
+  let context: Record<string, unknown>;
+  let locale: string | null = null;
+  let toName = "";
+  if (input.kind === "cart") {
+    const payload = input.payload as CartPayload;
+    locale = payload.customer.locale;
+    toName = payload.customer.name ?? "";
+    context = { ...payload, shop, cart_url: cartUrl(settings, payload) };
+  } else {
+    context = { ...(input.payload as Record<string, unknown>), shop };
+    headers.push(["Auto-Submitted", "auto-generated"]);
+  }
+  if (input.marketing) {
+    if (settings.secret === null) throw new Error("buildMessage: marketing email without a secret");
+    const links = unsubscribeLinks(settings, input.recipient, settings.secret);
+    context.unsubscribe_url = links.https ?? links.mailto;
+    headers.push([
+      "List-Unsubscribe",
+      links.https ? `<${links.mailto}>, <${links.https}>` : `<${links.mailto}>`,
+    ]);
+    if (links.https) headers.push(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"]);
+  }
+  const rendered = renderer.render(input.kind, locale, context);
+  const domain = settings.from.address.split("@")[1]!;
+  const messageId = messageIdFor(input.key, domain);
+  const raw = composeEmail({
+    from: settings.from,
+    to: { name: toName, address: input.recipient },
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    messageId,
+    date: now,
+    headers,
+  });
+  return { raw, messageId, envelope: { from: settings.from.address, to: input.recipient }, rendered };
+}
+
+export function cartPayload(
+  cart: Cart,
+  week: { week: string; monday: string; sunday: string },
+  customer: CartPayload["customer"],
+): CartPayload {
+  return {
+    week: week.week,
+    week_start: week.monday,
+    week_end: week.sunday,
+    customer,
+    items: cart.items,
+    item_count: cart.items.length,
+    currency: cart.currency,
+    total_minor: cart.total_minor,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * `comeback preview`: one email rendered exactly as `weekly` would send it, without queueing it.
+ * A message already in the outbox is rendered from its stored payload (what was or will be sent);
+ * otherwise the cart is drafted from the reminders due by the end of the week.
+ */
+import type { Config } from "../config/schema.js";
+import { InputMissingError, UsageError } from "../errors.js";
+import type { Db } from "../store/open.js";
+import { draftCarts } from "./carts.js";
+import { isoWeekOf } from "./clock.js";
+import { buildMessage, cartPayload, type OutgoingMessage } from "./message.js";
+import type { DeliverySetup } from "./setup.js";
+import { digestPayload } from "./weekly.js";
+
+export const PREVIEW_KINDS = ["cart", "digest"] as const;
+export type PreviewKind = (typeof PREVIEW_KINDS)[number];
+
+export interface Preview {
+  key: string;
+  recipient: string;
+  /** Whether it was rendered from a message already in the outbox. */
+  queued: boolean;
+  message: OutgoingMessage;
+}
+
+interface CustomerRow {
+  id: number;
+  external_id: string | null;
+  first_name: string | null;
+  name: string | null;
+  email: string | null;
+  locale: string | null;
+}
+
+/** A customer by the shop's id (C001), else by comeback's numeric id. */
+function findCustomer(db: Db, id: string): CustomerRow {
+  const select = "SELECT id, external_id, first_name, name, email, locale FROM customers";
+  const row =
+    db.prepare<[string], CustomerRow>(`${select} WHERE external_id = ? ORDER BY id LIMIT 1`).get(id) ??
+    (/^\d+$/.test(id)
+      ? db.prepare<[number], CustomerRow>(`${select} WHERE id = ?`).get(Number(id))
+      : undefined);
+  if (!row)
+    throw new InputMissingError(
+      `no customer "${id}": give the shop's customer id (as in the export) or comeback's number`,
+    );
+  return row;
+}
+
+export function previewEmail(
+  db: Db,
+  config: Pick<Config, "timezone" | "currency" | "operator">,
+  setup: DeliverySetup,
+  kind: PreviewKind,
+  customerId: string | undefined,
+  now: string,
+): Preview {
+  const week = isoWeekOf(now, config.timezone);
+  const stored = db.prepare<[string], { payload: string; recipient: string | null }>(
+    "SELECT payload, recipient FROM outbox WHERE idempotency_key = ?",
+  );
+  let key: string;
+  let recipient: string;
+  let payload: unknown;
+  let queued = false;
+  if (kind === "cart") {
+    if (customerId === undefined) throw new UsageError("preview cart needs --customer ID");
+    const customer = findCustomer(db, customerId);
+    key = `cart:${customer.id}:${week.week}`;
+    const row = stored.get(key);
+    if (row) {
+      payload = JSON.parse(row.payload);
+      queued = true;
+    } else {
+      const [cart] = [...draftCarts(db, week, { defaultCurrency: config.currency, customerId: customer.id })];
+      if (!cart) {
+        throw new InputMissingError(
+          `customer "${customerId}" has no open reminder due by ${week.sunday} (the end of ${week.week}): there is no cart to show; try a later --now`,
+        );
+      }
+      payload = cartPayload(cart, week, customer);
+    }
+    recipient = customer.email ?? "no-address@invalid.example";
+  } else {
+    key = `digest:${week.week}`;
+    const row = stored.get(key);
+    payload = row ? JSON.parse(row.payload) : digestPayload(db, week);
+    queued = Boolean(row);
+    recipient = config.operator.email?.address ?? "operator@invalid.example";
+  }
+  const message = buildMessage(
+    { key, kind, marketing: kind === "cart", recipient, payload },
+    setup.renderer,
+    setup.settings,
+    now,
+  );
+  return { key, recipient, queued, message };
+}

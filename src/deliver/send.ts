@@ -1,0 +1,277 @@
+/**
+ * Delivering what is due in the outbox, one message at a time: check the rules, render, claim
+ * (committed), hand to the transport, record its answer. One message in flight at a time means a
+ * crash leaves at most that one in `sending` (unknown), and nothing is ever sent twice on its own.
+ * The next message is rendered while the current one is in flight (not claimed: rendering writes
+ * nothing), which hides most of our own CPU time behind the server's.
+ */
+import { performance } from "node:perf_hooks";
+import type { Logger } from "../log.js";
+import type { Db } from "../store/open.js";
+import { addHours } from "./clock.js";
+import { buildMessage, type MessageSettings, type OutgoingMessage } from "./message.js";
+import { Outbox, type OutboxRow } from "./outbox.js";
+import type { Renderer } from "./render.js";
+import { Rules, type Decision, type RuleSettings } from "./rules.js";
+import type { SendOutcome, Transport } from "./transports.js";
+
+export interface SendOptions {
+  /** The clock: fixed under `--now`, else the machine's. */
+  now: () => string;
+  limit?: number;
+  /** Also send again the messages a killed run left in `sending`, with the same Message-ID. */
+  retryUnknown?: boolean;
+  maxAttempts: number;
+  retryMinutes: number;
+  rules: RuleSettings;
+  renderer: Renderer;
+  settings: MessageSettings;
+  /** Made on demand: nothing connects when nothing is due. */
+  transport: () => Transport;
+  log: Logger;
+  /** Checked between messages (a signal asks the run to stop). */
+  shouldStop?: () => boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SendReport {
+  due: number;
+  sent: number;
+  deferred: number;
+  deferred_reasons: Record<string, number>;
+  skipped: number;
+  skipped_reasons: Record<string, number>;
+  /** Temporary failures, queued again for a later attempt. */
+  retry_later: number;
+  failed: number;
+  /** Addresses suppressed because the server rejected them. */
+  suppressed: number;
+  /** Rows still in `sending` from an earlier run (not touched unless --retry-unknown). */
+  unknown: number;
+  /** Why the run stopped before the end, or null. */
+  stopped: string | null;
+  /** True when it stopped because the transport became unavailable. */
+  unavailable: boolean;
+  failures: { key: string; error: string }[];
+  transport: string | null;
+  seconds: number;
+}
+
+const BATCH = 500;
+const MAX_BACKOFF_HOURS = 24;
+
+export function emptySendReport(): SendReport {
+  return {
+    due: 0,
+    sent: 0,
+    deferred: 0,
+    deferred_reasons: {},
+    skipped: 0,
+    skipped_reasons: {},
+    retry_later: 0,
+    failed: 0,
+    suppressed: 0,
+    unknown: 0,
+    stopped: null,
+    unavailable: false,
+    failures: [],
+    transport: null,
+    seconds: 0,
+  };
+}
+
+const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+
+export async function sendDue(db: Db, options: SendOptions): Promise<SendReport> {
+  const started = performance.now();
+  const report = emptySendReport();
+  const outbox = new Outbox(db);
+  const rules = new Rules(db, outbox, options.rules);
+  const limit = options.limit ?? Infinity;
+  const unknownBefore = outbox.countUnknown();
+  report.due = outbox.countDue(options.now()) + (options.retryUnknown ? unknownBefore : 0);
+  if (report.due === 0 || limit <= 0) {
+    report.unknown = unknownBefore;
+    report.seconds = (performance.now() - started) / 1000;
+    return report;
+  }
+
+  const transport = options.transport();
+  report.transport = transport.name;
+  await transport.open(); // UnavailableError (exit 69) before anything is claimed
+  let attempted = 0;
+  let done = 0;
+  const rows = dueRows(outbox, options);
+  const prepare = (): Prepared | null => {
+    const next = rows.next();
+    return next.done ? null : prepareOne(next.value, rules, options);
+  };
+  try {
+    let next = prepare();
+    while (next !== null) {
+      if (attempted >= limit) break;
+      if (options.shouldStop?.()) {
+        report.stopped = "stopped by a signal";
+        break;
+      }
+      const current = next;
+      if (current.decision.action !== "send") {
+        recordDecision(current, outbox, options, report);
+        next = prepare();
+      } else {
+        if (!outbox.claim(current.row, current.now)) {
+          next = prepare(); // someone else changed it meanwhile
+          continue;
+        }
+        attempted++;
+        const sending = transport.send({
+          key: current.row.idempotency_key,
+          raw: current.message!.raw,
+          envelope: current.message!.envelope,
+        });
+        // While this one is in flight (claimed, committed), render the next: it is not claimed
+        // until this one's answer is recorded, so there is still only one message in flight.
+        next = prepare();
+        recordResult(current, await sending, outbox, transport, options, report);
+        // The answer may have suppressed an address or counted against the cap: check again.
+        if (next !== null && next.row.recipient === current.row.recipient)
+          next = prepareOne(next.row, rules, options);
+      }
+      options.onProgress?.(++done, report.due);
+      if (report.stopped) break;
+    }
+  } finally {
+    await transport.close();
+  }
+  report.unknown = outbox.countUnknown();
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}
+
+/** The rows to work through, in id order, read in batches: unknown ones first when asked, then due ones. */
+function* dueRows(outbox: Outbox, options: SendOptions): Generator<OutboxRow> {
+  const sources: ((afterId: number) => OutboxRow[])[] = [];
+  if (options.retryUnknown) sources.push((afterId) => outbox.unknown(afterId, BATCH));
+  sources.push((afterId) => outbox.due(options.now(), afterId, BATCH));
+  for (const source of sources) {
+    let afterId = 0;
+    for (;;) {
+      const batch = source(afterId);
+      if (batch.length === 0) break;
+      for (const row of batch) {
+        afterId = row.id;
+        yield row;
+      }
+    }
+  }
+}
+
+interface Prepared {
+  row: OutboxRow;
+  now: string;
+  decision: Decision;
+  message: OutgoingMessage | null;
+}
+
+/**
+ * The rules, and for a message that may go, the rendered email. Writes nothing: a broken template
+ * throws here and stops the run with nothing left in `sending`.
+ */
+function prepareOne(row: OutboxRow, rules: Rules, options: SendOptions): Prepared {
+  const now = options.now();
+  const decision = rules.check(row, now);
+  const message =
+    decision.action === "send"
+      ? buildMessage(
+          {
+            key: row.idempotency_key,
+            kind: row.kind,
+            marketing: row.marketing === 1,
+            recipient: row.recipient!,
+            payload: JSON.parse(row.payload),
+          },
+          options.renderer,
+          options.settings,
+          now,
+        )
+      : null;
+  return { row, now, decision, message };
+}
+
+function recordDecision(prepared: Prepared, outbox: Outbox, options: SendOptions, report: SendReport): void {
+  const { row, now, decision } = prepared;
+  if (decision.action === "skip") {
+    outbox.skip(row.id, decision.detail, now);
+    report.skipped++;
+    bump(report.skipped_reasons, decision.reason);
+    options.log.info({ key: row.idempotency_key, reason: decision.reason }, "message skipped");
+  } else if (decision.action === "defer") {
+    outbox.defer(row.id, decision.until, decision.reason, now);
+    report.deferred++;
+    bump(report.deferred_reasons, decision.reason);
+    options.log.debug(
+      { key: row.idempotency_key, until: decision.until, reason: decision.reason },
+      "message deferred",
+    );
+  }
+}
+
+function recordResult(
+  prepared: Prepared,
+  result: SendOutcome,
+  outbox: Outbox,
+  transport: Transport,
+  options: SendOptions,
+  report: SendReport,
+): void {
+  const { row } = prepared;
+  const message = prepared.message!;
+  const after = options.now();
+  if (result.ok) {
+    outbox.markSent(row.id, message.messageId, result.response, after);
+    report.sent++;
+    options.log.info({ key: row.idempotency_key, message_id: message.messageId }, "message sent");
+    return;
+  }
+
+  const attempts = row.attempts + 1; // the claim counted this attempt
+  const failure = (error: string) => {
+    report.failures.push({ key: row.idempotency_key, error });
+    if (report.failures.length > 20) report.failures.shift();
+  };
+  if (result.permanent) {
+    outbox.markFailed(row.id, message.messageId, result.response, result.error, after);
+    report.failed++;
+    failure(result.error);
+    if (result.recipientRejected && row.recipient) {
+      outbox.suppress(row.recipient, result.error, "smtp", after);
+      report.suppressed++;
+    }
+    options.log.warn({ key: row.idempotency_key, error: result.error }, "message failed");
+  } else if (attempts >= options.maxAttempts) {
+    const error = `gave up after ${attempts} attempts: ${result.error}`;
+    outbox.markFailed(row.id, message.messageId, result.response, error, after);
+    report.failed++;
+    failure(error);
+    options.log.warn({ key: row.idempotency_key, error }, "message failed");
+  } else {
+    const hours = Math.min(MAX_BACKOFF_HOURS, (options.retryMinutes / 60) * 2 ** (attempts - 1));
+    outbox.retryLater(
+      row.id,
+      message.messageId,
+      result.response,
+      result.error,
+      addHours(after, hours),
+      after,
+    );
+    report.retry_later++;
+    options.log.warn(
+      { key: row.idempotency_key, error: result.error, attempts },
+      "temporary failure, will retry",
+    );
+  }
+  if (result.connectionLost) {
+    report.stopped = `the ${transport.name} transport failed: ${result.error}`;
+    report.unavailable = true;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The Monday batch: plan, assemble the week's carts, queue one email per new cart and the operator's
+ * digest, then send what is due. Steps 2–3 are one transaction, so a run killed before it commits
+ * leaves nothing behind, and a run after it commits finds the carts and queues nothing twice.
+ */
+import type { Config } from "../config/schema.js";
+import type { Db } from "../store/open.js";
+import { assembleCarts, cartsOfWeek, type Cart } from "./carts.js";
+import { isoWeekOf, type IsoWeek } from "./clock.js";
+import { cartPayload, type CartPayload, type DigestPayload } from "./message.js";
+import { Outbox } from "./outbox.js";
+import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./send.js";
+
+/** Carts listed in the digest; the rest are counted. */
+export const DIGEST_MAX_CARTS = 200;
+
+/** Step 1. The planner (issue 3) plugs in here: it recomputes the reminders for `now`. */
+export type PlanHook = (db: Db, now: string) => unknown;
+
+export interface QueueReport {
+  week: string;
+  carts_new: number;
+  carts_existing: number;
+  queued: number;
+  digest: "queued" | "exists" | "no operator.email";
+  /** Who gets what (for --dry-run). */
+  messages: {
+    key: string;
+    customer: string;
+    recipient: string | null;
+    items: number;
+    total_minor: number | null;
+    currency: string | null;
+  }[];
+}
+
+interface CustomerRow {
+  id: number;
+  external_id: string | null;
+  first_name: string | null;
+  name: string | null;
+  email: string | null;
+  locale: string | null;
+}
+
+/** Steps 2 and 3; call inside a transaction. */
+export function queueWeek(
+  db: Db,
+  config: Pick<Config, "currency" | "operator">,
+  week: IsoWeek,
+  now: string,
+  limit?: number,
+): QueueReport {
+  const outbox = new Outbox(db);
+  const customer = db.prepare<[number], CustomerRow>(
+    "SELECT id, external_id, first_name, name, email, locale FROM customers WHERE id = ?",
+  );
+  const { created, existing } = assembleCarts(db, week, { defaultCurrency: config.currency, now, limit });
+  const report: QueueReport = {
+    week: week.week,
+    carts_new: created.length,
+    carts_existing: existing,
+    queued: 0,
+    digest: "no operator.email",
+    messages: [],
+  };
+  for (const cart of created) {
+    const row = customer.get(cart.customer_id)!;
+    const key = `cart:${cart.customer_id}:${week.week}`;
+    const payload = cartPayload(cart, week, row);
+    if (
+      outbox.enqueue(
+        { key, kind: "cart", marketing: true, customerId: cart.customer_id, recipient: row.email, payload },
+        now,
+      )
+    ) {
+      report.queued++;
+    }
+    report.messages.push({
+      key,
+      customer: row.external_id ?? String(row.id),
+      recipient: row.email,
+      items: cart.items.length,
+      total_minor: cart.total_minor,
+      currency: cart.currency,
+    });
+  }
+  const operator = config.operator.email;
+  if (operator) {
+    const key = `digest:${week.week}`;
+    const payload = digestPayload(db, week);
+    if (
+      outbox.enqueue(
+        { key, kind: "digest", marketing: false, customerId: null, recipient: operator.address, payload },
+        now,
+      )
+    ) {
+      report.queued++;
+      report.digest = "queued";
+      report.messages.push({
+        key,
+        customer: "(operator)",
+        recipient: operator.address,
+        items: payload.cart_count,
+        total_minor: payload.total_minor,
+        currency: payload.currency,
+      });
+    } else {
+      report.digest = "exists";
+    }
+  }
+  return report;
+}
+
+export function digestPayload(db: Db, week: IsoWeek): DigestPayload {
+  const { carts, count } = cartsOfWeek(db, week.week, DIGEST_MAX_CARTS);
+  const customer = db.prepare<[number], CustomerRow>(
+    "SELECT id, external_id, first_name, name, email, locale FROM customers WHERE id = ?",
+  );
+  const totals = db
+    .prepare<
+      [string],
+      { currencies: number; currency: string | null; total: number | null; unknown: number }
+    >(
+      `SELECT count(DISTINCT coalesce(currency, '')) AS currencies, max(currency) AS currency, sum(total_minor) AS total,
+              sum(total_minor IS NULL) AS unknown
+         FROM carts WHERE week = ?`,
+    )
+    .get(week.week)!;
+  const single = totals.currencies === 1 && totals.unknown === 0;
+  return {
+    week: week.week,
+    week_start: week.monday,
+    week_end: week.sunday,
+    cart_count: count,
+    more: Math.max(0, count - carts.length),
+    currency: single ? totals.currency : null,
+    total_minor: single ? totals.total : null,
+    carts: carts.map((cart: Cart) => {
+      const row = customer.get(cart.customer_id);
+      const name = row?.name ?? ([row?.first_name].filter(Boolean).join(" ") || `#${cart.customer_id}`);
+      return {
+        customer_id: cart.customer_id,
+        external_id: row?.external_id ?? null,
+        name,
+        email: row?.email ?? null,
+        item_count: cart.items.length,
+        currency: cart.currency,
+        total_minor: cart.total_minor,
+        items: cart.items.map((item) => ({ name: item.name, quantity: item.quantity })),
+      };
+    }),
+  };
+}
+
+export interface WeeklyOptions {
+  now: string;
+  dryRun?: boolean;
+  limit?: number;
+  plan?: PlanHook;
+  config: Pick<Config, "currency" | "operator" | "timezone">;
+  /** How to send (step 4); not used for a dry run. */
+  send: () => SendOptions;
+}
+
+export interface WeeklyReport {
+  now: string;
+  week: string;
+  dry_run: boolean;
+  planned: unknown;
+  carts: { new: number; existing: number };
+  digest: QueueReport["digest"];
+  messages: {
+    queued: number;
+    sent: number;
+    deferred: number;
+    deferred_reasons: Record<string, number>;
+    skipped: number;
+    skipped_reasons: Record<string, number>;
+    retry_later: number;
+    failed: number;
+    unknown: number;
+  };
+  send: SendReport;
+  /** For --dry-run: who would get what. */
+  would_send: QueueReport["messages"];
+}
+
+export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyReport> {
+  const week = isoWeekOf(options.now, options.config.timezone);
+  let planned: unknown = null;
+  let queued: QueueReport;
+  if (options.dryRun) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      // Step 1 — plans (the integrator's hook; see PlanHook).
+      if (options.plan) planned = await options.plan(db, options.now);
+      queued = queueWeek(db, options.config, week, options.now, options.limit);
+    } finally {
+      db.exec("ROLLBACK");
+    }
+  } else {
+    // Step 1 — plans (the integrator's hook; see PlanHook).
+    if (options.plan) planned = await options.plan(db, options.now);
+    queued = db
+      .transaction(() => queueWeek(db, options.config, week, options.now, options.limit))
+      .immediate();
+  }
+  const send = options.dryRun ? emptySendReport() : await sendDue(db, options.send());
+  return {
+    now: options.now,
+    week: week.week,
+    dry_run: Boolean(options.dryRun),
+    planned,
+    carts: { new: queued.carts_new, existing: queued.carts_existing },
+    digest: queued.digest,
+    messages: {
+      queued: queued.queued,
+      sent: send.sent,
+      deferred: send.deferred,
+      deferred_reasons: send.deferred_reasons,
+      skipped: send.skipped,
+      skipped_reasons: send.skipped_reasons,
+      retry_later: send.retry_later,
+      failed: send.failed,
+      unknown: send.unknown,
+    },
+    send,
+    would_send: options.dryRun ? queued.messages : [],
+  };
+}
+
+export type { CartPayload };

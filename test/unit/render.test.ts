@@ -1,0 +1,242 @@
+import { describe, expect, it } from "vitest";
+import { isoWeekOf, nextWindowOpening, parseNow } from "../../src/deliver/clock.js";
+import { buildMessage, messageSettings, type CartPayload } from "../../src/deliver/message.js";
+import { composeEmail, encodeText, formatMailbox, messageIdFor } from "../../src/deliver/mime.js";
+import { createRenderer, formatMoney, pluralForm } from "../../src/deliver/render.js";
+import { shippedTemplatesDir } from "../../src/deliver/setup.js";
+import { unsubscribeToken, verifyUnsubscribeToken } from "../../src/deliver/unsubscribe.js";
+import { configSchema } from "../../src/config/schema.js";
+import { UsageError } from "../../src/errors.js";
+
+const renderer = createRenderer({ dir: shippedTemplatesDir(), defaultLocale: "en" });
+const EVIL = `Tea "Earl Grey" <script>alert('x')</script> & co`;
+
+function cart(locale: string | null, items = 1): CartPayload {
+  return {
+    week: "2026-W10",
+    week_start: "2026-03-02",
+    week_end: "2026-03-08",
+    customer: {
+      id: 7,
+      external_id: "C7",
+      first_name: "<b>Ann</b>",
+      name: "Ann O'Neil",
+      email: "ann@example.com",
+      locale,
+    },
+    items: Array.from({ length: items }, (_, i) => ({
+      group_key: `G${i}`,
+      sku: `SKU ${i}/x`,
+      name: EVIL,
+      quantity: 2,
+      unit_price_minor: 1250,
+      currency: "EUR",
+      line_total_minor: 2500,
+      due_on: "2026-03-04",
+      reminder_number: 1,
+    })),
+    item_count: items,
+    currency: "EUR",
+    total_minor: 2500 * items,
+  };
+}
+
+const context = (payload: CartPayload) => ({
+  ...payload,
+  shop: { name: "Shop & Co" },
+  cart_url: "https://shop.example/cart?a=1&b=2",
+  unsubscribe_url: "https://shop.example/u?t=abc",
+});
+
+describe("templates", () => {
+  it.each([
+    ["en", "Hello", "Open my cart", "€25.00", "Unsubscribe"],
+    ["de", "Hallo", "Zum Warenkorb", "25,00 €", "Abmelden"],
+    ["ru", "Здравствуйте", "Открыть корзину", "25,00 €", "Отписаться"],
+  ])(
+    "render the cart in %s with everything from data escaped",
+    (locale, greeting, button, money, unsubscribe) => {
+      const email = renderer.render("cart", locale, context(cart(locale)));
+      expect(email.locale).toBe(locale);
+      expect(email.html).toContain(greeting);
+      expect(email.html).toContain(button);
+      expect(email.html.replaceAll("\u00a0", " ")).toContain(money); // Intl puts a no-break space before €
+      expect(email.html).toContain(unsubscribe);
+      expect(email.html).toContain(`lang="${locale}"`);
+      expect(email.html).not.toContain("<script>");
+      expect(email.html).not.toContain("<b>Ann</b>");
+      expect(email.html).toContain("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co");
+      expect(email.html).toContain("&lt;b&gt;Ann&lt;/b&gt;");
+      expect(email.html).toContain('href="https://shop.example/cart?a&#x3D;1&amp;b&#x3D;2"');
+      expect(email.html).toContain("Shop &amp; Co");
+      // The text part and subject are plain text: not HTML-escaped.
+      expect(email.text).toContain(EVIL);
+      expect(email.text).toContain("https://shop.example/u?t=abc");
+      expect(email.subject).toContain("<b>Ann</b>");
+    },
+  );
+
+  it("pluralises in the customer's language", () => {
+    expect(renderer.render("cart", "ru", context(cart("ru", 1))).subject).toContain("1 товар в корзине");
+    expect(renderer.render("cart", "ru", context(cart("ru", 3))).subject).toContain("3 товара");
+    expect(renderer.render("cart", "ru", context(cart("ru", 5))).subject).toContain("5 товаров");
+    expect(renderer.render("cart", "en", context(cart("en", 1))).subject).toContain("1 item in your cart");
+    expect(renderer.render("cart", "en", context(cart("en", 2))).subject).toContain("2 items");
+    expect(pluralForm("de", 1, { one: "# Artikel", other: "# Artikel" })).toBe("1 Artikel");
+  });
+
+  it("picks the variant by the customer's locale, its language, then config locale", () => {
+    expect(renderer.render("cart", "de-AT", context(cart("de-AT"))).locale).toBe("de");
+    expect(renderer.render("cart", "ru_RU", context(cart("ru_RU"))).locale).toBe("ru");
+    expect(renderer.render("cart", "fr", context(cart("fr"))).locale).toBe("en");
+    expect(renderer.render("cart", null, context(cart(null))).locale).toBe("en");
+    const german = createRenderer({ dir: shippedTemplatesDir(), defaultLocale: "de" });
+    expect(german.render("cart", "fr", context(cart("fr"))).html).toContain("Hallo");
+  });
+
+  it("renders the digest in three languages", () => {
+    const payload = {
+      week: "2026-W10",
+      week_start: "2026-03-02",
+      week_end: "2026-03-08",
+      cart_count: 2,
+      more: 0,
+      currency: "EUR",
+      total_minor: 5000,
+      carts: [
+        {
+          customer_id: 1,
+          external_id: "C1",
+          name: EVIL,
+          email: "a@example.com",
+          item_count: 1,
+          currency: "EUR",
+          total_minor: 2500,
+          items: [{ name: EVIL, quantity: 1 }],
+        },
+      ],
+      shop: { name: "Shop" },
+    };
+    expect(renderer.render("digest", "en", payload).subject).toBe("comeback: 2 carts for 2026-W10");
+    expect(renderer.render("digest", "de", payload).subject).toBe("comeback: 2 Warenkörbe für 2026-W10");
+    expect(renderer.render("digest", "ru", payload).subject).toBe("comeback: 2 корзины за 2026-W10");
+    expect(renderer.render("digest", "en", payload).html).not.toContain("<script>");
+  });
+
+  it("formats money with the currency's minor unit", () => {
+    expect(formatMoney("en", 1234, "EUR")).toBe("€12.34");
+    expect(formatMoney("de", 1234, "EUR")).toBe("12,34\u00a0€");
+    expect(formatMoney("en", 1234, "JPY")).toBe("¥1,234");
+  });
+});
+
+describe("composed message", () => {
+  const config = configSchema.parse({
+    delivery: { from: "Müller & Söhne <hello@shop.example>" },
+    links: {
+      unsubscribe: "https://shop.example/u?t={{token}}",
+      cart: "https://shop.example/c/{{#each items}}{{variant}}:{{quantity}}{{/each}}",
+    },
+  });
+  const settings = messageSettings(config, "0123456789abcdef0123");
+
+  it("has a stable Message-ID from the key and the sender's domain, and headers no data can inject into", () => {
+    const payload = cart("de");
+    payload.customer.name = "Evil\r\nBcc: victim@example.com";
+    const message = buildMessage(
+      { key: "cart:7:2026-W10", kind: "cart", marketing: true, recipient: "ann@example.com", payload },
+      renderer,
+      settings,
+      "2026-03-02T08:00:00Z",
+    );
+    expect(message.messageId).toBe(messageIdFor("cart:7:2026-W10", "shop.example"));
+    expect(message.messageId).toMatch(/^<cart\.7\.2026-W10\.[0-9a-f]{12}@shop\.example>$/);
+    expect(message.raw).not.toMatch(/^Bcc:/m);
+    expect(message.raw).toMatch(/^To: "Evil Bcc: victim@example.com" <ann@example.com>$/m);
+    expect(message.raw).toMatch(/^From: =\?UTF-8\?B\?/m);
+    expect(message.raw).toMatch(/^Date: Mon, 02 Mar 2026 08:00:00 \+0000$/m);
+    expect(message.raw).toMatch(/^X-Comeback-Key: cart:7:2026-W10$/m);
+    expect(message.rendered.html).toContain("https://shop.example/c/SKU%200%2Fx:2");
+    // 7-bit clean, lines within limits
+    expect([...message.raw].every((c) => c.charCodeAt(0) < 128)).toBe(true);
+    expect(Math.max(...message.raw.split("\r\n").map((l) => l.length))).toBeLessThanOrEqual(998);
+    const again = buildMessage(
+      { key: "cart:7:2026-W10", kind: "cart", marketing: true, recipient: "ann@example.com", payload },
+      renderer,
+      settings,
+      "2026-03-02T08:00:00Z",
+    );
+    expect(again.raw).toBe(message.raw);
+  });
+
+  it("encodes non-ASCII header text as encoded words", () => {
+    expect(encodeText("Hello")).toBe("Hello");
+    const encoded = encodeText("Пора пополнить запасы: 3 товара в корзине, Борис");
+    expect(
+      encoded.split("\r\n ").every((w) => /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/.test(w) && w.length <= 75),
+    ).toBe(true);
+    expect(formatMailbox({ name: "Shop", address: "a@b.example" })).toBe("Shop <a@b.example>");
+    expect(formatMailbox({ name: 'A "B", C', address: "a@b.example" })).toBe('"A \\"B\\", C" <a@b.example>');
+    expect(() => formatMailbox({ name: "", address: "a@b.example>\r\nBcc: x@y.z" })).toThrow();
+    expect(
+      composeEmail({
+        from: { name: "", address: "a@b.example" },
+        to: { name: "", address: "c@d.example" },
+        subject: "s",
+        text: "t",
+        html: "h",
+        messageId: "<x@b.example>",
+        date: "2026-03-02T08:00:00Z",
+        headers: [],
+      }),
+    ).toMatch(/\r\n--=_comeback_[0-9a-f]{24}--\r\n$/);
+  });
+});
+
+describe("unsubscribe tokens", () => {
+  it("verify only for the address and secret they were made with", () => {
+    const token = unsubscribeToken("secret-0123456789abc", "Ann@Example.com");
+    expect(verifyUnsubscribeToken("secret-0123456789abc", token)).toBe("ann@example.com");
+    expect(verifyUnsubscribeToken("secret-0123456789abd", token)).toBeNull();
+    const [, signature] = token.split(".");
+    expect(
+      verifyUnsubscribeToken(
+        "secret-0123456789abc",
+        `${Buffer.from("bob@example.com").toString("base64url")}.${signature}`,
+      ),
+    ).toBeNull();
+    expect(verifyUnsubscribeToken("secret-0123456789abc", "garbage")).toBeNull();
+    expect(verifyUnsubscribeToken("secret-0123456789abc", `${token}x`)).toBeNull();
+  });
+});
+
+describe("delivery clock", () => {
+  it("reads --now in the shop's timezone", () => {
+    expect(parseNow("2026-03-02", "Europe/Berlin")).toBe("2026-03-01T23:00:00Z");
+    expect(parseNow("2026-03-02T09:30", "Europe/Berlin")).toBe("2026-03-02T08:30:00Z");
+    expect(parseNow("2026-03-02T09:30:00Z", "Europe/Berlin")).toBe("2026-03-02T09:30:00Z");
+    expect(() => parseNow("next monday", "UTC")).toThrow(UsageError);
+  });
+
+  it("names ISO weeks in the shop's timezone", () => {
+    expect(isoWeekOf("2026-03-01T23:30:00Z", "Europe/Berlin")).toEqual({
+      week: "2026-W10",
+      monday: "2026-03-02",
+      sunday: "2026-03-08",
+    });
+    expect(isoWeekOf("2026-03-01T23:30:00Z", "UTC").week).toBe("2026-W09");
+    expect(isoWeekOf("2027-01-01T12:00:00Z", "UTC").week).toBe("2026-W53");
+  });
+
+  it("finds the next opening of the send window, across DST", () => {
+    const window = { start: 8 * 60, end: 20 * 60 };
+    expect(nextWindowOpening("2026-03-02T08:00:00Z", window, "Europe/Berlin")).toBeNull();
+    expect(nextWindowOpening("2026-03-02T05:00:00Z", window, "Europe/Berlin")).toBe("2026-03-02T07:00:00Z");
+    expect(nextWindowOpening("2026-03-02T19:00:00Z", window, "Europe/Berlin")).toBe("2026-03-03T07:00:00Z");
+    // The night clocks go forward (29 March 2026), 08:00 is 06:00 UTC.
+    expect(nextWindowOpening("2026-03-28T20:00:00Z", window, "Europe/Berlin")).toBe("2026-03-29T06:00:00Z");
+    const overnight = { start: 22 * 60, end: 6 * 60 };
+    expect(nextWindowOpening("2026-03-02T23:00:00Z", overnight, "UTC")).toBeNull();
+    expect(nextWindowOpening("2026-03-02T12:00:00Z", overnight, "UTC")).toBe("2026-03-02T22:00:00Z");
+  });
+});
