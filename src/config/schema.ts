@@ -11,6 +11,7 @@ import { IANAZone } from "luxon";
 import { z } from "zod";
 import { FIELDS_BY_KIND, IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { formatKeyPath, type KeyPath } from "./env.js";
+import { lifecycleSchema, winbackSchema } from "./lifecycle.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const DELIMITERS = ["auto", ";", ",", "\t", "|"] as const;
@@ -213,6 +214,8 @@ const configObject = z.strictObject({
   statuses: section(statusesSchema, {}),
   profiles: section(profilesSchema, {}),
   log: section(logSchema, {}),
+  lifecycle: section(lifecycleSchema, {}),
+  winback: section(winbackSchema, {}),
 });
 
 /**
