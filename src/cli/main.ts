@@ -9,6 +9,8 @@ import { createContext, openForReading, openForWriting, type GlobalOptions } fro
 import { importFiles, type ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
+import { registerLifecycleCommands } from "./commands/lifecycle.js";
+import { registerTaskCommands } from "./commands/tasks.js";
 import { createLogger } from "../log.js";
 
 function buildProgram(): Command {
@@ -91,6 +93,9 @@ Examples:
       );
     });
 
+  registerLifecycleCommands(program);
+  registerTaskCommands(program);
+
   return program;
 }
 
@@ -129,7 +134,11 @@ function exitCodeFor(error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;

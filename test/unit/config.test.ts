@@ -485,7 +485,7 @@ describe("helpers", () => {
 
   it("exports the Config and ProfileConfig types with defaults applied", () => {
     expectTypeOf<ProfileConfig["timezone"]>().toEqualTypeOf<string>();
-    expectTypeOf<ProfileConfig["kind"]>().toEqualTypeOf<"orders" | "products" | "customers">();
+    expectTypeOf<ProfileConfig["kind"]>().toEqualTypeOf<"orders" | "products" | "customers" | "calls">();
     expectTypeOf<ProfileConfig["columns"]>().toEqualTypeOf<Record<string, string>>();
     expectTypeOf<Config["log"]["file"]>().toEqualTypeOf<string | null>();
   });
