@@ -158,12 +158,7 @@ Examples:
 }
 
 function dayOfNow(now: string, zone: string): string {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(new Date(now));
+  return dayToDate(makeDayOf(zone)(now));
 }
 
 export function printLifecycleReport(report: LifecycleReport, tasks: TasksReport): void {

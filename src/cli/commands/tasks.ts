@@ -69,18 +69,20 @@ Examples:
         flags: { reason: string; by?: string; now?: string; json?: boolean },
         command: Command,
       ) => {
-        const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+        // --now and --json are also options of `tasks`, which takes them when they come first.
+        const all = command.optsWithGlobals<GlobalOptions & typeof flags>();
+        const { config } = await createContext(all);
         const id = Number(idText);
         if (!/^\d+$/.test(idText) || !Number.isSafeInteger(id)) {
           throw new UsageError(`task id "${idText}" is not a number; see comeback tasks for the open ones`);
         }
         const by = (flags.by ?? process.env.USER ?? process.env.USERNAME ?? "").trim();
         if (by === "") throw new UsageError("who is closing the task? pass --by NAME (no $USER is set)");
-        const now = parseNow(flags.now, config.timezone);
+        const now = parseNow(all.now, config.timezone);
         const db = openForReading(config);
         try {
           const closed = closeTask(db, id, flags.reason, by, now);
-          if (flags.json) return printJson(closed);
+          if (all.json) return printJson(closed);
           print(`Task ${id} closed by ${by}: ${closed.close_reason}`);
         } finally {
           db.close();
