@@ -89,7 +89,7 @@ describe("BG/NBD per-customer quantities", () => {
 });
 
 describe.skipIf(!existsSync(CDNOW_SAMPLE))(
-  "BG/NBD fit on CDNOW (skipped: ../shared/data/cdnow is absent)",
+  "BG/NBD fit on CDNOW (needs ../shared/data/cdnow: skipped when it is absent)",
   () => {
     it("reproduces r, alpha, a, b within 1% from the raw purchase log", () => {
       const summaries = cdnowSummaries();
