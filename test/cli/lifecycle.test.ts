@@ -6,6 +6,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../../src/config/schema.js";
+import { openStore } from "../../src/store/open.js";
+import { dueTasksForDigest, dueWinbackEmails } from "../../src/plan/winback/due.js";
 import { query, run, workspace } from "../helpers.js";
 
 const HEADER =
@@ -249,5 +252,60 @@ describe("win-back tasks and the call log", () => {
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain("already closed");
     expect(JSON.parse((await ok(dir, ["tasks", "--now", "2024-06-05", "--json"])).stdout)).toEqual([]);
+  });
+});
+
+describe("for the Monday batch", () => {
+  it("lists the win-back emails due this week with their keys and favourite products, and the open tasks", async () => {
+    const { dir, db: path } = await shop();
+    await planJson(dir, "2024-06-01");
+    const config = { ...defaultConfig(dir), timezone: "UTC" };
+    const db = openStore(path);
+    try {
+      const ids = Object.fromEntries(
+        query<{ external_id: string; id: number }>(path, "SELECT external_id, id FROM customers").map((r) => [
+          r.external_id,
+          r.id,
+        ]),
+      );
+      // 2024-06-01 is a Saturday: the week runs to Sunday 06-02.
+      const emails = dueWinbackEmails(db, config, "2024-06-01T00:00:00Z");
+      expect(emails.map((e) => [e.idempotency_key, e.template, e.due_on])).toEqual([
+        [`winback:${ids.W}:warm:2`, "winback-warm", "2024-05-21"],
+        [`winback:${ids.K}:cold:1`, "winback-cold", "2024-05-24"],
+        [`winback:${ids.L}:lost:1`, "winback-lost", "2024-04-30"],
+      ]);
+      expect(emails[0]).toMatchObject({
+        customer_id: ids.W,
+        status: "warm",
+        n: 2,
+        email: "w@example.com",
+        favourite_products: [{ sku: "SKU-W", name: "Coffee W", orders: 3, quantity: 6 }],
+      });
+      // Monday 06-03 begins the next week: W's third warm slot (06-04) falls in it.
+      expect(dueWinbackEmails(db, config, "2024-06-03T00:00:00Z")[0]!.idempotency_key).toBe(
+        `winback:${ids.W}:warm:3`,
+      );
+      expect(dueTasksForDigest(db, config, "2024-06-01T00:00:00Z").map((t) => t.customer_id)).toEqual([
+        "W",
+        "K",
+      ]);
+    } finally {
+      db.close();
+    }
+
+    // A customer who ordered again gets no more win-back emails.
+    writeFileSync(join(dir, "more.csv"), ordersCsv([["20", "2024-06-03", "W"]]));
+    await ok(dir, ["import", "orders", "more.csv"]);
+    await planJson(dir, "2024-06-05");
+    const after = openStore(path);
+    try {
+      expect(dueWinbackEmails(after, config, "2024-06-05T00:00:00Z").map((e) => e.status)).toEqual([
+        "cold",
+        "lost",
+      ]);
+    } finally {
+      after.close();
+    }
   });
 });
