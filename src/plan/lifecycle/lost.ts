@@ -79,36 +79,40 @@ export function listLost(
   const state = lifecycleState(db);
   if (state === null) return { state, rows: [] };
   const asOfDay = dateToDay(state.as_of_day);
-  const sorted = [...statuses].sort((a, b) => ORDER[a] - ORDER[b]);
+  // A plain scan of the lifecycle table beats its status index here: most rows are wanted, and the
+  // index would visit them in random order. Sorted in JS rather than by a temporary B-tree.
   const raw = db
-    .prepare<
-      [string],
-      Omit<LostRow, "days_since_last" | "customer_id"> & { shop_id: string | null; identity_key: string }
-    >(
-      `SELECT c.external_id AS shop_id, c.identity_key, c.email_display AS email, c.phone, c.name,
-              l.status, l.since, l.orders, l.last_order_on, l.typical_gap_days, l.p_alive,
-              l.expected_purchases_90d, l.next_contact_on
-       FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id
-       WHERE l.status IN (SELECT value FROM json_each(?))
-       ORDER BY l.last_order_on, l.customer_id`,
+    .prepare<[string], unknown[]>(
+      `SELECT COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1)),
+              c.email_display, c.phone, c.name, l.status, l.since, l.orders, l.last_order_on,
+              l.typical_gap_days, l.p_alive, l.expected_purchases_90d, l.next_contact_on, l.customer_id
+       FROM customer_lifecycle l NOT INDEXED JOIN customers c ON c.id = l.customer_id
+       WHERE l.status IN (SELECT value FROM json_each(?))`,
     )
-    .all(JSON.stringify(sorted));
-  const rows: LostRow[] = raw.map((r) => ({
-    customer_id: r.shop_id ?? r.identity_key.slice(r.identity_key.indexOf(":") + 1),
-    email: r.email,
-    phone: r.phone,
-    name: r.name,
-    status: r.status,
-    since: r.since,
-    orders: r.orders,
-    last_order_on: r.last_order_on,
-    typical_gap_days: r.typical_gap_days,
-    days_since_last: asOfDay - dateToDay(r.last_order_on),
-    p_alive: r.p_alive,
-    expected_purchases_90d: r.expected_purchases_90d,
-    next_contact_on: r.next_contact_on,
+    .raw()
+    .all(JSON.stringify(statuses));
+  const rows: (LostRow & { id: number })[] = raw.map((r) => ({
+    customer_id: r[0] as string,
+    email: r[1] as string | null,
+    phone: r[2] as string | null,
+    name: r[3] as string | null,
+    status: r[4] as LifecycleStatus,
+    since: r[5] as string,
+    orders: r[6] as number,
+    last_order_on: r[7] as string,
+    typical_gap_days: r[8] as number,
+    days_since_last: asOfDay - dateToDay(r[7] as string),
+    p_alive: r[9] as number | null,
+    expected_purchases_90d: r[10] as number | null,
+    next_contact_on: r[11] as string | null,
+    id: r[12] as number,
   }));
-  // Stable: within a status, the longest silent first.
-  rows.sort((a, b) => ORDER[a.status] - ORDER[b.status]);
+  // The most urgent status first; within one, the longest silent first.
+  rows.sort(
+    (a, b) =>
+      ORDER[a.status] - ORDER[b.status] ||
+      (a.last_order_on < b.last_order_on ? -1 : a.last_order_on > b.last_order_on ? 1 : a.id - b.id),
+  );
+  for (const row of rows) delete (row as Partial<typeof row>).id;
   return { state, rows };
 }
