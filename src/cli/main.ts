@@ -31,6 +31,9 @@ Examples:
   comeback import orders export.csv              import an order export (profile detected from its header)
   comeback import orders export.csv --profile shopify --dry-run
   comeback status                                 what the database holds
+  comeback lost --csv lost.csv                    who is drifting away (warm, cold, lost)
+  comeback tasks                                  the win-back calls due; comeback import calls log.csv closes them
+  comeback model fit                              fit the BG/NBD model of who is still a customer
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
 75 another run holds the lock, 78 bad configuration.`,

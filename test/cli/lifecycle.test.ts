@@ -213,6 +213,18 @@ describe("win-back tasks and the call log", () => {
       ),
     ).toEqual([{ state: "done", closed_by: "eva" }]);
 
+    await ok(dir, ["tasks", "--now", "2024-06-02", "--csv", "tasks.csv"]);
+    const csv = readFileSync(join(dir, "tasks.csv"), "utf8");
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(csv).not.toMatch(/,[=+@-]/);
+
+    // A bad row fails the whole log, naming the line and column; nothing is written.
+    writeFileSync(join(dir, "bad.csv"), calls(["+49 170 1000002,2024-06-02 09:00:00,long,outbound,eva"]));
+    const bad = await run(["import", "calls", "bad.csv"], { cwd: dir });
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toContain('bad.csv:2: column "duration_seconds": "long" is not a duration');
+    expect(query(db, "SELECT count(*) AS n FROM calls")).toEqual([{ n: 3 }]);
+
     // Same file again: already imported. Planning again the same day adds no task.
     const again = await ok(dir, ["import", "calls", "calls.csv", "--json"]);
     expect(JSON.parse(again.stdout)[0]).toMatchObject({ already_imported: true });
