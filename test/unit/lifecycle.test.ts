@@ -99,6 +99,15 @@ describe("bgnbd statuses", () => {
     expect(gone.status).not.toBe("active");
     expect(classify(weekly, 38, ctx).status).toBe("active");
   });
+
+  it("follows the rhythm rules when the purchase rates degenerated too (a handful of customers)", () => {
+    const flat = fit("degenerated", { r: 9e4, alpha: 1.2e6, a: 1e-6, b: 400 });
+    const ctx = { config: config.lifecycle, shopGap: 30, fit: flat };
+    const c = classify([0, 30, 60], 60 + 80, ctx);
+    expect(c.status).toBe("cold"); // 80 days: cold by rhythm (75), though the ratio is about 1
+    expect(c.pAlive).toBeCloseTo(1, 6);
+    expect(c.expected90).not.toBeNull();
+  });
 });
 
 describe("win-back cadence", () => {

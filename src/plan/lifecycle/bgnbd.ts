@@ -278,12 +278,18 @@ export function fitBgnbd(data: WeightedSummaries): BgnbdFit {
     if (best === null || value < best.value) best = { point, value };
   }
   const params = fromLog(best!.point);
+  let repeaters = 0;
+  for (let i = 0; i < data.x.length; i++) if (data.x[i]! > 0) repeaters += data.weight[i]!;
   return {
     params,
     logLikelihood: logLikelihood(params, data),
     customers: n,
     evaluations,
-    degenerate: degeneracy(params),
+    // Without repeat purchases the likelihood does not depend on a and b at all.
+    degenerate:
+      repeaters === 0
+        ? "the dropout part of the fit can't be estimated: no customer has bought twice"
+        : degeneracy(params),
   };
 }
 
@@ -304,7 +310,19 @@ export function degeneracy(params: BgnbdParams): string | null {
     );
   }
   if (reasons.length === 0) return null;
-  return `the dropout part of the fit degenerated (${reasons.join("; ")}): P(alive) is about 1 for everyone`;
+  const message = `the dropout part of the fit degenerated (${reasons.join("; ")}): P(alive) is about 1 for everyone`;
+  return ratesDegenerate(params)
+    ? `${message}, and the purchase rates show no spread between customers either (alpha = ${params.alpha.toPrecision(3)} weeks), so the bgnbd lifecycle follows the rhythm rules`
+    : message;
+}
+
+/**
+ * r, α → ∞ together: every customer buys at the same rate r/α, so expected purchases say nothing
+ * about anyone in particular (it happens on a handful of customers). Only then does bgnbd fall back
+ * to the rhythm rules, and only when the dropout part degenerated too.
+ */
+export function ratesDegenerate(params: BgnbdParams): boolean {
+  return params.alpha > 1e4;
 }
 
 // ---------------------------------------------------------------------------------------------

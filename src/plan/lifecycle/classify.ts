@@ -8,6 +8,7 @@ import {
   expectedPurchases,
   activityRatio,
   pAlive,
+  ratesDegenerate,
   type BgnbdFit,
   type BgnbdParams,
   type CustomerSummary,
@@ -121,7 +122,12 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
   let score: number | null = null;
   let wonBackFrom: OverdueStatus | null = null;
 
-  if (fit === null) {
+  if (fit !== null) {
+    const s = summaryInWeeks(days, today);
+    p = pAlive(fit.params, s);
+    expected90 = expectedPurchases(fit.params, s, EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK);
+  }
+  if (fit === null || (fit.degenerate !== null && ratesDegenerate(fit.params))) {
     const t = rhythmThresholds(gap, config);
     overdue = overdueByDays(daysSinceLast, t);
     sinceDay = overdue === null ? (n === 1 ? first : last) : last + Math.ceil(t[overdue]);
@@ -132,8 +138,6 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     }
   } else {
     const s = summaryInWeeks(days, today);
-    p = pAlive(fit.params, s);
-    expected90 = expectedPurchases(fit.params, s, EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK);
     score = bgnbdScore(fit, s);
     overdue = overdueByScore(score, config);
     if (overdue === null) {
