@@ -4,8 +4,8 @@
  * zone's offset is looked up once per UTC day (twice, at its start and end) and only days with a
  * daylight-saving change are looked up per timestamp.
  */
-import { DateTime, IANAZone } from "luxon";
-import { ConfigError, UsageError } from "../errors.js";
+import { IANAZone } from "luxon";
+import { ConfigError } from "../errors.js";
 
 const MS_PER_DAY = 86_400_000;
 
@@ -44,22 +44,4 @@ export function dayToDate(day: number): string {
 /** The day number of a `YYYY-MM-DD` date. */
 export function dateToDay(date: string): number {
   return Math.floor(Date.parse(`${date}T00:00:00Z`) / MS_PER_DAY);
-}
-
-/**
- * `--now`: an ISO date (the start of that day in the shop's timezone) or date-time (with an offset,
- * or in the shop's timezone without one); the machine's clock when absent. Returns UTC ISO, whole seconds.
- */
-export function parseNow(text: string | undefined, zone: string): string {
-  if (text === undefined) return new Date().toISOString().slice(0, 19) + "Z";
-  const parsed = DateTime.fromISO(text.trim(), { zone, setZone: false });
-  if (!parsed.isValid) {
-    throw new UsageError(
-      `--now "${text}" is not an ISO date or date-time; expected e.g. 2026-03-02 or 2026-03-02T08:00:00+01:00`,
-    );
-  }
-  return parsed
-    .toUTC()
-    .toISO({ suppressMilliseconds: true })!
-    .replace(/\.\d+Z$/, "Z");
 }

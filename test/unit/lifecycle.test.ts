@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../../src/config/schema.js";
-import { dateToDay, dayToDate, makeDayOf, parseNow } from "../../src/plan/days.js";
+import { dateToDay, dayToDate, makeDayOf } from "../../src/plan/days.js";
+import { parseNow } from "../../src/cli/now.js";
 import { classify } from "../../src/plan/lifecycle/classify.js";
 import type { BgnbdFit } from "../../src/plan/lifecycle/bgnbd.js";
 import { currentSlot, nextSlot } from "../../src/plan/winback/cadence.js";

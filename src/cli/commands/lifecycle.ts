@@ -1,13 +1,14 @@
 /** `comeback model fit`, `comeback lost`, and the internal `plan-lifecycle` (folded into `plan` later). */
 import { Command } from "commander";
 import { DataError } from "../../errors.js";
-import { dayToDate, makeDayOf, parseNow } from "../../plan/days.js";
+import { dayToDate, makeDayOf } from "../../plan/days.js";
+import { parseNow } from "../now.js";
 import { minorDigits } from "../../money.js";
 import { fitModel, planLifecycle, type LifecycleReport } from "../../plan/lifecycle/plan.js";
 import { listLost, LOST_KEYS, parseStatuses } from "../../plan/lifecycle/lost.js";
 import { planTasks, type TasksReport } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
-import { writeCsvFile } from "../csv.js";
+import { writeCsvFile } from "../csv-file.js";
 import { formatCount, print, printJson, table } from "../output.js";
 
 const NOW_HELP = "as of this ISO date (start of the day, shop time) or date-time (default: now)";
