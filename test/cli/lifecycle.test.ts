@@ -164,6 +164,8 @@ describe("lifecycle (rhythm)", () => {
     expect(csv).toContain(",'@Lena Lost,lost,");
     expect(csv).not.toMatch(/,[=+@-]/);
 
+    const both = await run(["lost", "--json", "--csv", "x.csv"], { cwd: dir });
+    expect(both.code).toBe(2);
     const bad = await run(["lost", "--status", "gone"], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown status "gone"');

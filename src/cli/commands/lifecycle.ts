@@ -1,5 +1,6 @@
 /** `comeback model fit`, `comeback lost`, and the internal `plan-lifecycle` (folded into `plan` later). */
 import { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import { DataError } from "../../errors.js";
 import { dayToDate, makeDayOf } from "../../plan/days.js";
 import { parseNow } from "../now.js";
@@ -97,6 +98,8 @@ Examples:
     .action(
       async (flags: { now?: string; status: string; json?: boolean; csv?: string }, command: Command) => {
         const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+        if (flags.json && flags.csv !== undefined)
+          throw new UsageError("--json and --csv can't be used together");
         const statuses = parseStatuses(flags.status);
         const now = parseNow(flags.now, config.timezone);
         const db = openForReading(config);
@@ -106,15 +109,14 @@ Examples:
             process.stderr.write("comeback: no lifecycle has been planned yet: run comeback plan first\n");
           } else if (state.as_of_day !== dayOfNow(now, config.timezone)) {
             process.stderr.write(
-              `comeback: statuses are as of the last plan (${state.as_of_day}); run comeback plan --now ${flags.now ?? "…"} to bring them up to date\n`,
+              `comeback: statuses are as of the last plan (${state.as_of_day}); plan as of ${dayOfNow(now, config.timezone)} to bring them up to date\n`,
             );
           }
           if (flags.csv) {
             writeCsvFile(flags.csv, LOST_KEYS, rows as unknown as Record<string, unknown>[]);
-            if (!flags.json) print(`${formatCount(rows.length)} customers written to ${flags.csv}`);
+            return print(`${formatCount(rows.length)} customers written to ${flags.csv}`);
           }
           if (flags.json) return printJson(rows);
-          if (flags.csv) return;
           if (rows.length === 0) return print(`No ${statuses.join(", ")} customers.`);
           for (const r of rows) {
             print(

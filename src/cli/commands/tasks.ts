@@ -30,16 +30,17 @@ Examples:
     )
     .action(async (flags: { now?: string; json?: boolean; csv?: string }, command: Command) => {
       const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      if (flags.json && flags.csv !== undefined)
+        throw new UsageError("--json and --csv can't be used together");
       const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
         const rows = listOpenTasks(db, config, now);
         if (flags.csv) {
           writeCsvFile(flags.csv, TASK_KEYS, rows as unknown as Record<string, unknown>[]);
-          if (!flags.json) print(`${formatCount(rows.length)} tasks written to ${flags.csv}`);
+          return print(`${formatCount(rows.length)} tasks written to ${flags.csv}`);
         }
         if (flags.json) return printJson(rows);
-        if (flags.csv) return;
         if (rows.length === 0) return print("No open tasks.");
         for (const t of rows) {
           print(
