@@ -677,3 +677,5 @@ async function main() {
 }
 
 process.exitCode = await main();
+if (process.exitCode === 0 && !process.argv.includes("--only"))
+  process.exitCode = await (await import("./lifecycle.mjs")).main([]);

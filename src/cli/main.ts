@@ -9,6 +9,8 @@ import { createContext, openForReading, openForWriting, type GlobalOptions } fro
 import { importFiles, type ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
 import { runDemo } from "./commands/demo.js";
+import { registerLifecycleCommands } from "./commands/lifecycle.js";
+import { registerTaskCommands } from "./commands/tasks.js";
 import { createLogger } from "../log.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
@@ -36,6 +38,9 @@ Examples:
   comeback import orders export.csv              import an order export (profile detected from its header)
   comeback import orders export.csv --profile shopify --dry-run
   comeback status                                 what the database holds
+  comeback lost --csv lost.csv                    who is drifting away (warm, cold, lost)
+  comeback tasks                                  the win-back calls due; comeback import calls log.csv closes them
+  comeback model fit                              fit the BG/NBD model of who is still a customer
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
 75 another run holds the lock, 78 bad configuration.`,
@@ -105,6 +110,8 @@ Examples:
   registerSend(program);
   registerPreview(program);
   registerInit(program);
+  registerLifecycleCommands(program);
+  registerTaskCommands(program);
 
   return program;
 }
@@ -144,7 +151,11 @@ function exitCodeFor(error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;

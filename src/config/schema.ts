@@ -12,6 +12,7 @@ import { z } from "zod";
 import { FIELDS_BY_KIND, IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { formatKeyPath, type KeyPath } from "./env.js";
 import { replenishmentSchema } from "./replenishment.js";
+import { lifecycleSchema, winbackSchema } from "./lifecycle.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const DELIMITERS = ["auto", ";", ",", "\t", "|"] as const;
@@ -298,6 +299,8 @@ const configObject = z.strictObject({
     })
     .default("en"),
   templates: section(z.strictObject({ dir: nonEmptyString.nullable().default(null) }), {}),
+  lifecycle: section(lifecycleSchema, {}),
+  winback: section(winbackSchema, {}),
 });
 
 /**

@@ -2,7 +2,7 @@
  * The canonical fields of each import kind: the names a profile maps a file's headers to.
  * One list per kind, used by the config schema, the profiles and the normalizers.
  */
-export const IMPORT_KINDS = ["orders", "products", "customers"] as const;
+export const IMPORT_KINDS = ["orders", "products", "customers", "calls"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export const ORDER_FIELDS = [
@@ -44,6 +44,9 @@ export const CUSTOMER_FIELDS = [
   "usage_factor",
 ] as const;
 
+/** A phone system's call log: one row per call. */
+export const CALL_FIELDS = ["phone", "started_at", "duration_seconds", "direction", "agent"] as const;
+
 export type OrderField = (typeof ORDER_FIELDS)[number];
 export type ProductField = (typeof PRODUCT_FIELDS)[number];
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
@@ -52,4 +55,5 @@ export const FIELDS_BY_KIND: Record<ImportKind, readonly string[]> = {
   orders: ORDER_FIELDS,
   products: PRODUCT_FIELDS,
   customers: CUSTOMER_FIELDS,
+  calls: CALL_FIELDS,
 };

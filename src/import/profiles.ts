@@ -28,6 +28,7 @@ export const REQUIRED_FIELDS: Record<ImportKind, readonly string[]> = {
   orders: ["order_id", "ordered_at"],
   products: ["sku"],
   customers: [],
+  calls: ["phone", "started_at", "duration_seconds"],
 };
 
 export interface ProfileSettings {
@@ -55,6 +56,7 @@ const BUILTIN_SETTINGS: Record<string, ProfileSettings & { source?: string }> = 
   generic: { kind: "orders", columns: identityColumns("orders") },
   "generic-products": { kind: "products", columns: identityColumns("products") },
   "generic-customers": { kind: "customers", columns: identityColumns("customers") },
+  "generic-calls": { kind: "calls", columns: identityColumns("calls") },
   shopify: {
     kind: "orders",
     source: "shopify",

@@ -54,7 +54,16 @@ export interface CustomerRecord {
   customer: CustomerFields;
 }
 
-export type FactRecord = OrderRecord | ProductRecord | CustomerRecord;
+export interface CallRecord {
+  line: number;
+  phone: string; // digits only
+  startedAt: string; // UTC ISO
+  durationSeconds: number;
+  direction: string | null;
+  agent: string | null;
+}
+
+export type FactRecord = OrderRecord | ProductRecord | CustomerRecord | CallRecord;
 
 /** One thing wrong with one row: `column` is the file's header (null for a whole-row problem). */
 export interface RowProblem {

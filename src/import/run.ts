@@ -25,6 +25,7 @@ import {
   type ProfileSettings,
 } from "./profiles.js";
 import type {
+  CallRecord,
   CustomerRecord,
   FactRecord,
   OrderRecord,
@@ -33,6 +34,7 @@ import type {
   RowProblem,
 } from "./records.js";
 import type { StatusClasses } from "./normalize/status.js";
+import { CallWriter } from "./write/calls.js";
 import { CustomerWriter } from "./write/customers.js";
 import { OrderWriter } from "./write/orders.js";
 import { ProductWriter } from "./write/products.js";
@@ -234,6 +236,13 @@ function makeSink(
       },
     };
   }
+  if (kind === "calls") {
+    const calls = new CallWriter(db, importId);
+    return {
+      write: (record) => calls.write(record as CallRecord),
+      counts: () => ({ ...calls.counts }),
+    };
+  }
   if (kind === "products") {
     const products = new ProductWriter(db, now);
     return {
@@ -264,6 +273,7 @@ const ZERO_COUNTS: Record<ImportKind, Record<string, number>> = {
   },
   products: { products_new: 0, products_updated: 0, products_unchanged: 0 },
   customers: { customers_new: 0, customers_updated: 0, customers_unchanged: 0 },
+  calls: { calls_new: 0, calls_known: 0 },
 };
 
 /** The header row, decoded with the scanned encoding, for choosing the profile and the delimiter. */

@@ -201,6 +201,78 @@ export const MIGRATIONS: readonly string[] = [
     started_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 4: lost customers. The lifecycle and the stored BG/NBD fit are derived by plan; calls are facts from
+  // a phone system's log; tasks are derived (one per customer and cadence slot) but carry who closed them and why.
+  `
+  CREATE TABLE customer_lifecycle (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers (id),
+    status TEXT NOT NULL CHECK (status IN ('new', 'active', 'warm', 'cold', 'lost', 'won_back')),
+    since TEXT NOT NULL,                     -- YYYY-MM-DD: the day the customer entered the status
+    model TEXT NOT NULL,                     -- rhythm | bgnbd
+    orders INTEGER NOT NULL,                 -- orders that count as purchases (not cancelled), as of as_of
+    first_order_on TEXT NOT NULL,
+    last_order_on TEXT NOT NULL,
+    last_order_id INTEGER NOT NULL REFERENCES orders (id),
+    typical_gap_days REAL NOT NULL,
+    p_alive REAL,                            -- bgnbd only
+    expected_purchases_90d REAL,             -- bgnbd only
+    score REAL,                              -- bgnbd: what the thresholds were applied to
+    won_back_from TEXT,                      -- won_back: the status they came back from
+    next_contact_on TEXT,                    -- the current or next win-back contact, if any
+    digest TEXT NOT NULL                     -- all the above in one string: a plan compares this alone
+  );
+  CREATE INDEX customer_lifecycle_status ON customer_lifecycle (status, last_order_on);
+
+  -- The last lifecycle plan: rows above hold what changes rarely; days since the last order follow from as_of.
+  CREATE TABLE lifecycle_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    as_of TEXT NOT NULL,                     -- the plan's now (UTC)
+    as_of_day TEXT NOT NULL,                 -- its day in the shop's timezone
+    model TEXT NOT NULL,
+    shop_gap_days REAL
+  );
+
+  CREATE TABLE model_params (
+    model TEXT PRIMARY KEY,                  -- 'bgnbd'
+    params TEXT NOT NULL,                    -- JSON: r, alpha, a, b (time in weeks)
+    log_likelihood REAL NOT NULL,
+    customers INTEGER NOT NULL,
+    degenerate TEXT,                         -- why the fit can't be trusted for P(alive), or NULL
+    data_key TEXT NOT NULL,                  -- fingerprint of the summaries it was fitted on
+    as_of TEXT NOT NULL,
+    fitted_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE calls (
+    id INTEGER PRIMARY KEY,
+    phone TEXT NOT NULL,                     -- digits only
+    phone_key TEXT NOT NULL,                 -- the last 9 digits: matches +49 170 … with 0170 …
+    started_at TEXT NOT NULL,                -- UTC
+    duration_seconds INTEGER NOT NULL,
+    direction TEXT,
+    agent TEXT,
+    import_id INTEGER REFERENCES imports (id),
+    UNIQUE (phone, started_at)
+  );
+  CREATE INDEX calls_phone_key ON calls (phone_key, started_at);
+
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,                      -- 'winback_call'
+    due_on TEXT NOT NULL,                    -- YYYY-MM-DD: the cadence slot
+    lifecycle_status TEXT NOT NULL,          -- warm | cold | lost when the task was made
+    contact_number INTEGER NOT NULL,         -- n-th contact while in that status
+    state TEXT NOT NULL CHECK (state IN ('open', 'done', 'won_back', 'closed', 'expired')),
+    created_at TEXT NOT NULL,                -- the plan's now (UTC)
+    closed_at TEXT,
+    closed_by TEXT,                          -- 'call' for a call from the log, else the person
+    close_reason TEXT,
+    call_id INTEGER REFERENCES calls (id),
+    UNIQUE (customer_id, kind, due_on)
+  );
+  CREATE INDEX tasks_open ON tasks (customer_id) WHERE state = 'open';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

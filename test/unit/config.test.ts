@@ -245,7 +245,7 @@ describe("validation messages", () => {
     const error = await configError("profiles:\n  my shop:\n    encoding: utf-8\n");
     expect(error.message.split("\n")).toEqual([
       'comeback.yaml: profiles["my shop"]: invalid profile name "my shop": use letters, digits, "-" and "_"',
-      'comeback.yaml: profiles["my shop"].kind: expected "orders", "products" or "customers", got nothing (the key is missing)',
+      'comeback.yaml: profiles["my shop"].kind: expected "orders", "products", "customers" or "calls", got nothing (the key is missing)',
     ]);
   });
 
@@ -419,6 +419,8 @@ describe("config.example.yaml", () => {
     expect(config.currency).toBe(defaults.currency);
     expect(config.statuses).toEqual(defaults.statuses);
     expect(config.log).toEqual(defaults.log);
+    expect(config.lifecycle).toEqual(defaults.lifecycle);
+    expect(config.winback).toEqual(defaults.winback);
 
     expect(config.profiles["ru-shop"]).toEqual({
       name: "ru-shop",
@@ -485,8 +487,64 @@ describe("helpers", () => {
 
   it("exports the Config and ProfileConfig types with defaults applied", () => {
     expectTypeOf<ProfileConfig["timezone"]>().toEqualTypeOf<string>();
-    expectTypeOf<ProfileConfig["kind"]>().toEqualTypeOf<"orders" | "products" | "customers">();
+    expectTypeOf<ProfileConfig["kind"]>().toEqualTypeOf<"orders" | "products" | "customers" | "calls">();
     expectTypeOf<ProfileConfig["columns"]>().toEqualTypeOf<Record<string, string>>();
     expectTypeOf<Config["log"]["file"]>().toEqualTypeOf<string | null>();
+  });
+});
+
+describe("lifecycle and winback sections", () => {
+  it("defaults to the issue's values", () => {
+    const config = defaultConfig("/");
+    expect(config.lifecycle).toEqual({
+      model: "rhythm",
+      warm_after: 1.5,
+      cold_after: 2.5,
+      lost_after: 4,
+      min_days: { warm: 30, cold: 60, lost: 120 },
+      warm_below: 0.7,
+      cold_below: 0.4,
+      lost_below: 0.15,
+    });
+    expect(config.winback).toEqual({
+      warm: { every_days: 14, call: true, email: "winback-warm", max_contacts: null },
+      cold: { every_days: 30, call: true, email: "winback-cold", max_contacts: null },
+      lost: { every_days: 60, call: false, email: "winback-lost", max_contacts: 3 },
+      min_call_seconds: 20,
+    });
+  });
+
+  it("keeps a status's other defaults when one key is set, and email: false means none", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "comeback-config-"));
+    await writeFile(
+      path.join(dir, "comeback.yaml"),
+      "winback:\n  lost: { every_days: 90, email: false }\nlifecycle:\n  min_days: { warm: 20 }\n",
+    );
+    const config = await loadConfig({ env: {}, cwd: dir });
+    expect(config.winback.lost).toEqual({ every_days: 90, call: false, email: null, max_contacts: 3 });
+    expect(config.winback.warm.every_days).toBe(14);
+    expect(config.lifecycle.min_days).toEqual({ warm: 20, cold: 60, lost: 120 });
+  });
+
+  it("rejects thresholds out of order and unknown keys, naming the key", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "comeback-config-"));
+    await writeFile(path.join(dir, "comeback.yaml"), "lifecycle:\n  cold_after: 1\n  lost_below: 0.5\n");
+    const order = await loadConfig({ env: {}, cwd: dir }).catch((e: unknown) => e as Error);
+    expect(order).toBeInstanceOf(ConfigError);
+    expect((order as Error).message).toContain(
+      "lifecycle.cold_after: must be at least warm_after (1.5), got 1",
+    );
+    expect((order as Error).message).toContain(
+      "lifecycle.lost_below: must be at most cold_below (0.4), got 0.5",
+    );
+
+    await writeFile(
+      path.join(dir, "comeback.yaml"),
+      "lifecycle:\n  model: pareto\nwinback:\n  warm: { every: 14 }\n",
+    );
+    const keys = await loadConfig({ env: {}, cwd: dir }).catch((e: unknown) => e as Error);
+    expect(keys).toBeInstanceOf(ConfigError);
+    expect((keys as Error).message).toMatch(/lifecycle\.model: expected "rhythm" or "bgnbd", got "pareto"/);
+    expect((keys as Error).message).toMatch(/winback\.warm.*every/);
   });
 });

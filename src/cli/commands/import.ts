@@ -3,6 +3,8 @@ import { importFile, type ImportResult, type ImportSettings } from "../../import
 import type { LoadedConfig } from "../../config/load.js";
 import type { Logger } from "../../log.js";
 import type { Db } from "../../store/open.js";
+import { closeTasksWithCalls } from "../../plan/winback/tasks.js";
+import { nowIso } from "../../time.js";
 import { formatCount, print, printJson, Progress, table } from "../output.js";
 
 export interface ImportFlags {
@@ -54,6 +56,11 @@ export async function importFiles(
           ),
       });
       progress.done();
+      if (kind === "calls" && !flags.dryRun) {
+        // A call of the required length closes the win-back task it answers, at once rather than at the next plan.
+        const close = () => closeTasksWithCalls(db, config.winback.min_call_seconds, nowIso());
+        result.report.tasks_closed = db.transaction(close).immediate();
+      }
       log.info({ report: result.report }, "import finished");
       results.push(result);
       if (!flags.json) printImport(result);

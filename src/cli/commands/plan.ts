@@ -4,6 +4,7 @@ import { runPlan, type PlanReport } from "../../plan/run.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { parseNow } from "../now.js";
 import { formatCount, print, printJson, table } from "../output.js";
+import { printLifecycleReport } from "./lifecycle.js";
 
 /** How many products without a rule the human report lists; --json has them all. */
 const UNKNOWN_SHOWN = 15;
@@ -11,7 +12,9 @@ const UNKNOWN_SHOWN = 15;
 export function registerPlan(program: Command): void {
   program
     .command("plan")
-    .description("recompute every reminder from the imported facts, as of now")
+    .description(
+      "recompute reminders, lifecycle statuses and win-back tasks from the imported facts, as of now",
+    )
     .option(
       "--now <time>",
       "plan as of this ISO date or date-time (default: the clock); later orders are ignored",
@@ -61,6 +64,12 @@ function printPlan(now: string, report: PlanReport): void {
       ],
     ]),
   );
+  printUnknownProducts(r);
+  print();
+  printLifecycleReport(report.lifecycle, report.tasks);
+}
+
+function printUnknownProducts(r: PlanReport["replenishment"]): void {
   if (r.unknown_products.length === 0) return;
   print(
     `${formatCount(r.unknown_products.length)} products have no supply rule, no days_per_unit and nothing to learn from ` +

@@ -13,7 +13,7 @@ import { AppError, DataError, ExitCode } from "../../errors.js";
 import { indexColumns, missingRequired, describeMissing, type Profile } from "../profiles.js";
 import type { FactRecord, ReaderMessage, RejectedRow, RowProblem, WriterMessage } from "../records.js";
 import { assembleOrder, readOrderRow, type OrderRow } from "../normalize/orders.js";
-import { readCustomerRow, readProductRow } from "../normalize/catalog.js";
+import { readCallRow, readCustomerRow, readProductRow } from "../normalize/catalog.js";
 import { describeProblems, RowReader } from "../normalize/row.js";
 import { makeStatusClassifier, type StatusClasses } from "../normalize/status.js";
 
@@ -197,7 +197,9 @@ async function run(task: ReaderTask): Promise<void> {
           ? null
           : task.profile.kind === "products"
             ? readProductRow(row, task.profile.currency)
-            : readCustomerRow(row);
+            : task.profile.kind === "calls"
+              ? readCallRow(row)
+              : readCustomerRow(row);
       if (record) await sender.record(record);
       else sender.reject(recordLine, row.problems, cells);
     }

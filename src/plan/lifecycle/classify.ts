@@ -1,0 +1,180 @@
+/**
+ * Sorting one customer into a lifecycle status as of a day: `rhythm` (their own typical gap between
+ * purchases) or `bgnbd` (the fitted model's P(alive), or, when the fit degenerated, how surprising
+ * their silence is at their own past rate). Pure: a history, a day and the settings in, a status out.
+ */
+import type { LifecycleConfig } from "../../config/lifecycle.js";
+import {
+  expectedPurchases,
+  activityRatio,
+  pAlive,
+  ratesDegenerate,
+  type BgnbdFit,
+  type BgnbdParams,
+  type CustomerSummary,
+} from "./bgnbd.js";
+import { DAYS_PER_WEEK, median, summaryInWeeks } from "./summary.js";
+
+export const STATUSES = ["new", "active", "warm", "cold", "lost", "won_back"] as const;
+export type LifecycleStatus = (typeof STATUSES)[number];
+export type OverdueStatus = "warm" | "cold" | "lost";
+
+/** The horizon of `expected_purchases_90d`. */
+export const EXPECTED_HORIZON_DAYS = 90;
+
+/** Used as the shop's typical gap when nobody has bought twice yet: the warm floor's own scale. */
+export const FALLBACK_GAP_DAYS = 30;
+
+export interface Classification {
+  status: LifecycleStatus;
+  sinceDay: number;
+  typicalGapDays: number;
+  daysSinceLast: number;
+  pAlive: number | null;
+  expected90: number | null;
+  score: number | null;
+  wonBackFrom: OverdueStatus | null;
+}
+
+export interface ClassifyContext {
+  config: LifecycleConfig;
+  /** The shop's median gap in days (for one-order customers). */
+  shopGap: number;
+  /** Under bgnbd: the fit to use. */
+  fit: BgnbdFit | null;
+}
+
+/** The median of the gaps between consecutive days[from..to] (inclusive), or the shop's gap with fewer than two days. */
+function typicalGap(days: readonly number[], to: number, shopGap: number): number {
+  if (to < 1) return shopGap;
+  const gaps: number[] = [];
+  for (let i = 1; i <= to; i++) gaps.push(days[i]! - days[i - 1]!);
+  return median(gaps);
+}
+
+interface Thresholds {
+  warm: number;
+  cold: number;
+  lost: number;
+}
+
+function rhythmThresholds(gap: number, config: LifecycleConfig): Thresholds {
+  return {
+    warm: Math.max(config.warm_after * gap, config.min_days.warm),
+    cold: Math.max(config.cold_after * gap, config.min_days.cold),
+    lost: Math.max(config.lost_after * gap, config.min_days.lost),
+  };
+}
+
+function overdueByDays(daysSince: number, t: Thresholds): OverdueStatus | null {
+  if (daysSince >= t.lost) return "lost";
+  if (daysSince >= t.cold) return "cold";
+  if (daysSince >= t.warm) return "warm";
+  return null;
+}
+
+function overdueByScore(score: number, config: LifecycleConfig): OverdueStatus | null {
+  if (score < config.lost_below) return "lost";
+  if (score < config.cold_below) return "cold";
+  if (score < config.warm_below) return "warm";
+  return null;
+}
+
+/**
+ * Under bgnbd, the score the thresholds are applied to: P(alive), or the activity ratio (expected
+ * purchases relative to the customer's own past rate) when the fit's dropout part degenerated or
+ * the customer has bought once (BG/NBD lets nobody drop out before their first repeat purchase, so
+ * P(alive) is 1 for every one-order customer however long ago they bought).
+ */
+function usesRatio(fit: BgnbdFit, s: CustomerSummary): boolean {
+  return fit.degenerate !== null || s.x === 0;
+}
+
+function bgnbdScore(fit: BgnbdFit, s: CustomerSummary): number {
+  const horizon = EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK;
+  return usesRatio(fit, s) ? activityRatio(fit.params, s, horizon) : pAlive(fit.params, s);
+}
+
+/**
+ * The age T (weeks) at which the customer's score first fell below `threshold`, for `since`:
+ * exact for P(alive); for the activity ratio, its no-dropout form (α+t_x)/(α+T), which is what it
+ * is when the fit degenerated.
+ */
+function crossingAge(fit: BgnbdFit, s: CustomerSummary, threshold: number): number {
+  const { r, alpha, a, b }: BgnbdParams = fit.params;
+  if (usesRatio(fit, s)) return (alpha + s.tx) / threshold - alpha;
+  const k = r + s.x;
+  return (alpha + s.tx) * Math.pow(((1 - threshold) / threshold) * ((b + s.x - 1) / a), 1 / k) - alpha;
+}
+
+export function classify(days: readonly number[], today: number, ctx: ClassifyContext): Classification {
+  const { config, shopGap, fit } = ctx;
+  const n = days.length;
+  const first = days[0]!;
+  const last = days[n - 1]!;
+  const daysSinceLast = today - last;
+  const gap = typicalGap(days, n - 1, shopGap);
+
+  let overdue: OverdueStatus | null;
+  let sinceDay: number;
+  let p: number | null = null;
+  let expected90: number | null = null;
+  let score: number | null = null;
+  let wonBackFrom: OverdueStatus | null = null;
+
+  if (fit !== null) {
+    const s = summaryInWeeks(days, today);
+    p = pAlive(fit.params, s);
+    expected90 = expectedPurchases(fit.params, s, EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK);
+  }
+  if (fit === null || (fit.degenerate !== null && ratesDegenerate(fit.params))) {
+    const t = rhythmThresholds(gap, config);
+    overdue = overdueByDays(daysSinceLast, t);
+    sinceDay = overdue === null ? (n === 1 ? first : last) : last + Math.ceil(t[overdue]);
+    if (overdue === null && n >= 2) {
+      // They were overdue, by the rhythm they had then, on the day they ordered again.
+      const before = rhythmThresholds(typicalGap(days, n - 2, shopGap), config);
+      wonBackFrom = overdueByDays(last - days[n - 2]!, before);
+    }
+  } else {
+    const s = summaryInWeeks(days, today);
+    score = bgnbdScore(fit, s);
+    overdue = overdueByScore(score, config);
+    if (overdue === null) {
+      sinceDay = n === 1 ? first : last;
+    } else {
+      const threshold = { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[
+        overdue
+      ];
+      const crossed = first + Math.ceil(crossingAge(fit, s, threshold) * DAYS_PER_WEEK - 1e-9);
+      sinceDay = Math.min(today, Math.max(last, crossed));
+    }
+    if (overdue === null && n >= 2) {
+      const before = summaryInWeeks(days.slice(0, n - 1), last);
+      wonBackFrom = overdueByScore(bgnbdScore(fit, before), config);
+    }
+  }
+
+  let status: LifecycleStatus;
+  if (overdue !== null) {
+    status = overdue;
+    wonBackFrom = null;
+  } else if (wonBackFrom !== null && daysSinceLast < gap) {
+    // Won back until their next expected gap has passed; then plainly active.
+    status = "won_back";
+    sinceDay = last;
+  } else {
+    status = n === 1 ? "new" : "active";
+    wonBackFrom = null;
+  }
+  return {
+    status,
+    sinceDay,
+    typicalGapDays: gap,
+    daysSinceLast,
+    pAlive: p,
+    expected90,
+    score,
+    wonBackFrom,
+  };
+}

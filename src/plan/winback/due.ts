@@ -1,0 +1,146 @@
+/**
+ * What the Monday batch needs from the win-back plan: the emails due this week and the open call
+ * tasks for the operator's digest. Reads the lifecycle and tasks that planLifecycle and planTasks
+ * stored; it writes nothing and sends nothing (the outbox applies consent, caps and send windows).
+ */
+import type { Config } from "../../config/schema.js";
+import type { Db } from "../../store/open.js";
+import { dateToDay, dayToDate, makeDayOf } from "../days.js";
+import { currentSlot } from "./cadence.js";
+import { listOpenTasks, type TaskRow } from "./tasks.js";
+
+export interface FavouriteProduct {
+  sku: string | null;
+  name: string | null;
+  /** How many of the customer's orders had it, and how many units in all. */
+  orders: number;
+  quantity: number;
+  /** The catalog's current price, when the product is known. */
+  unit_price_minor: number | null;
+  currency: string | null;
+}
+
+export interface DueWinbackEmail {
+  customer_id: number;
+  status: "warm" | "cold" | "lost";
+  /** The n-th contact while in this status (1 on the day they entered it). */
+  n: number;
+  due_on: string;
+  idempotency_key: string;
+  template: string;
+  email: string;
+  name: string | null;
+  first_name: string | null;
+  locale: string | null;
+  /** 1, 0, or null when the customer never said: the outbox's consent rules decide. */
+  accepts_marketing: number | null;
+  favourite_products: FavouriteProduct[];
+}
+
+const FAVOURITES = 3;
+
+/** Monday..Sunday of the ISO week a day number falls in (1970-01-01 was a Thursday). */
+export function isoWeekDays(day: number): { monday: number; sunday: number } {
+  const weekday = (((day + 3) % 7) + 7) % 7; // Monday = 0
+  return { monday: day - weekday, sunday: day - weekday + 6 };
+}
+
+/**
+ * The win-back emails due in the ISO week of `now`: for each warm, cold or lost customer whose
+ * cadence has an email, the contact slot in force at the end of that week. A slot that fell due
+ * earlier and was not yet sent is still returned; the idempotency key
+ * `winback:<customer>:<status>:<n>` keeps the outbox from sending any slot twice. A customer who
+ * ordered again is won back (or active) and gets none.
+ */
+export function dueWinbackEmails(
+  db: Db,
+  config: Pick<Config, "timezone" | "winback">,
+  now: string,
+): DueWinbackEmail[] {
+  const today = makeDayOf(config.timezone)(now);
+  const { sunday } = isoWeekDays(today);
+  const rows = db
+    .prepare<
+      [],
+      {
+        customer_id: number;
+        status: "warm" | "cold" | "lost";
+        since: string;
+        email: string;
+        name: string | null;
+        first_name: string | null;
+        locale: string | null;
+        accepts_marketing: number | null;
+      }
+    >(
+      `SELECT l.customer_id, l.status, l.since, c.email, c.name, c.first_name, c.locale, c.accepts_marketing
+       FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id
+       WHERE l.status IN ('warm', 'cold', 'lost') AND c.email IS NOT NULL
+       ORDER BY l.customer_id`,
+    )
+    .all();
+  const due: DueWinbackEmail[] = [];
+  for (const row of rows) {
+    const template = config.winback[row.status].email;
+    if (template === null) continue;
+    const slot = currentSlot(row.status, dateToDay(row.since), sunday, config.winback);
+    if (slot === null) continue;
+    const { since: _since, ...customer } = row;
+    due.push({
+      ...customer,
+      n: slot.n,
+      due_on: dayToDate(slot.dueDay),
+      idempotency_key: `winback:${row.customer_id}:${row.status}:${slot.n}`,
+      template,
+      favourite_products: [],
+    });
+  }
+  const favourites = favouriteProducts(
+    db,
+    due.map((d) => d.customer_id),
+    now,
+  );
+  for (const email of due) email.favourite_products = favourites.get(email.customer_id) ?? [];
+  return due;
+}
+
+/** Each customer's most bought products as of now: by the number of orders they were in, then units, then recency. */
+export function favouriteProducts(
+  db: Db,
+  customerIds: number[],
+  now: string,
+): Map<number, FavouriteProduct[]> {
+  const result = new Map<number, FavouriteProduct[]>();
+  if (customerIds.length === 0) return result;
+  const rows = db
+    .prepare<[{ ids: string; now: string }], FavouriteProduct & { customer_id: number }>(
+      `WITH wanted(customer_id) AS (SELECT value FROM json_each(:ids)),
+       bought AS (
+         SELECT o.customer_id, COALESCE(l.sku, '#' || l.product_name) AS product, max(l.sku) AS sku,
+                max(l.product_name) AS line_name, count(DISTINCT o.id) AS orders, sum(l.quantity) AS quantity,
+                max(o.placed_at) AS last_at
+         FROM wanted JOIN orders o ON o.customer_id = wanted.customer_id
+         JOIN order_lines l ON l.order_id = o.id
+         WHERE o.status_class <> 'cancelled' AND o.placed_at <= :now AND l.quantity > 0
+         GROUP BY o.customer_id, product),
+       ranked AS (
+         SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY orders DESC, quantity DESC, last_at DESC, product) AS rank
+         FROM bought)
+       SELECT r.customer_id, r.sku, COALESCE(p.name, r.line_name) AS name, r.orders, r.quantity,
+              p.unit_price_minor, p.currency
+       FROM ranked r LEFT JOIN products p ON p.sku = r.sku
+       WHERE r.rank <= ${FAVOURITES} ORDER BY r.customer_id, r.rank`,
+    )
+    .all({ ids: JSON.stringify(customerIds), now });
+  for (const { customer_id, ...product } of rows) {
+    const list = result.get(customer_id) ?? [];
+    list.push(product);
+    result.set(customer_id, list);
+  }
+  return result;
+}
+
+/** The open call tasks due by `now`, for the operator's weekly digest (the same rows `comeback tasks` lists). */
+export function dueTasksForDigest(db: Db, config: Pick<Config, "timezone">, now: string): TaskRow[] {
+  return listOpenTasks(db, config, now);
+}

@@ -1,0 +1,206 @@
+/**
+ * Win-back call tasks. planTasks keeps one task per customer and cadence slot (keyed on customer,
+ * kind and due day, so planning again adds none) and closes tasks on proof: a call of at least
+ * `min_call_seconds` to the customer's phone that started after the task was made (`done`), or a
+ * purchase after it was made (`won_back`). A task whose slot has passed unanswered is `expired`;
+ * a manager can close one by hand only with a reason (`closed`, with who and why).
+ */
+import type { Config } from "../../config/schema.js";
+import { UsageError } from "../../errors.js";
+import type { Db } from "../../store/open.js";
+import { dayToDate, makeDayOf } from "../days.js";
+import { currentSlot } from "./cadence.js";
+
+export const TASK_KIND = "winback_call";
+
+export interface TasksReport {
+  created: number;
+  closed_by_calls: number;
+  closed_won_back: number;
+  expired: number;
+  open: number;
+}
+
+type TaskConfig = Pick<Config, "timezone" | "winback">;
+
+/** The key calls and customers are matched on: the last 9 digits, so +49 170 1234567 matches 0170 1234567. */
+export function phoneKey(digits: string): string {
+  return digits.slice(-9);
+}
+
+/**
+ * Closes open tasks that a call proves done: to the customer's phone (compared on the last 9 digits),
+ * at least `minSeconds` long, started after the task was made and not after `now`. The earliest
+ * such call closes the task. Returns how many tasks it closed.
+ */
+export function closeTasksWithCalls(db: Db, minSeconds: number, now: string): number {
+  return db
+    .prepare(
+      `WITH proof AS (
+         SELECT t.id AS task_id,
+                (SELECT k.id FROM calls k
+                 WHERE k.phone_key = substr(c.phone, -9) AND k.started_at > t.created_at
+                   AND k.started_at <= :now AND k.duration_seconds >= :min
+                 ORDER BY k.started_at, k.id LIMIT 1) AS call_id
+         FROM tasks t JOIN customers c ON c.id = t.customer_id
+         WHERE t.state = 'open' AND c.phone IS NOT NULL)
+       UPDATE tasks SET state = 'done', call_id = proof.call_id,
+         closed_at = (SELECT started_at FROM calls WHERE id = proof.call_id),
+         closed_by = COALESCE((SELECT agent FROM calls WHERE id = proof.call_id), 'call'),
+         close_reason = 'call of ' || (SELECT duration_seconds FROM calls WHERE id = proof.call_id) || ' s'
+       FROM proof WHERE tasks.id = proof.task_id AND proof.call_id IS NOT NULL`,
+    )
+    .run({ now, min: minSeconds }).changes;
+}
+
+export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport {
+  const today = makeDayOf(config.timezone)(now);
+  const run = db.transaction((): TasksReport => {
+    const closedByCalls = closeTasksWithCalls(db, config.winback.min_call_seconds, now);
+    // A purchase after the task was made: the customer is back, whatever the lifecycle says yet.
+    const wonBack = db
+      .prepare(
+        `UPDATE tasks SET state = 'won_back', closed_at = :now, closed_by = 'order',
+           close_reason = 'ordered again on ' || (
+             SELECT min(o.placed_at) FROM orders o WHERE o.customer_id = tasks.customer_id
+               AND o.placed_at > tasks.created_at AND o.placed_at <= :now AND o.status_class <> 'cancelled')
+         WHERE state = 'open' AND EXISTS (
+           SELECT 1 FROM orders o WHERE o.customer_id = tasks.customer_id
+             AND o.placed_at > tasks.created_at AND o.placed_at <= :now AND o.status_class <> 'cancelled')`,
+      )
+      .run({ now }).changes;
+
+    const insert = db.prepare(
+      `INSERT INTO tasks (customer_id, kind, due_on, lifecycle_status, contact_number, state, created_at)
+       VALUES (?, '${TASK_KIND}', ?, ?, ?, 'open', ?) ON CONFLICT (customer_id, kind, due_on) DO NOTHING`,
+    );
+    const current = new Map<number, string>(); // customer → the due day of their current slot
+    let created = 0;
+    const rows = db
+      .prepare<[], [number, string, string]>(
+        "SELECT customer_id, status, since FROM customer_lifecycle WHERE status IN ('warm', 'cold', 'lost')",
+      )
+      .raw()
+      .all();
+    for (const [customerId, status, since] of rows) {
+      if (!config.winback[status as "warm" | "cold" | "lost"].call) continue;
+      const slot = currentSlot(status, sinceDay(since), today, config.winback);
+      if (slot === null) continue;
+      const due = dayToDate(slot.dueDay);
+      current.set(customerId, due);
+      created += insert.run(customerId, due, status, slot.n, now).changes;
+    }
+    // Open tasks that are not the customer's current slot: the slot passed unanswered, or the
+    // customer moved on (a new status, or no longer drifting).
+    let expired = 0;
+    const expire = db.prepare(
+      "UPDATE tasks SET state = 'expired', closed_at = ?, closed_by = 'plan', close_reason = ? WHERE id = ?",
+    );
+    const open = db
+      .prepare<[], [number, number, string]>("SELECT id, customer_id, due_on FROM tasks WHERE state = 'open'")
+      .raw()
+      .all();
+    for (const [id, customerId, due] of open) {
+      const slotDue = current.get(customerId);
+      if (slotDue === due) continue;
+      expired += expire.run(
+        now,
+        slotDue === undefined ? "no longer due a win-back call" : `superseded by the contact due ${slotDue}`,
+        id,
+      ).changes;
+    }
+    const openCount = db.prepare("SELECT count(*) FROM tasks WHERE state = 'open'").pluck().get() as number;
+    return { created, closed_by_calls: closedByCalls, closed_won_back: wonBack, expired, open: openCount };
+  });
+  return run.immediate();
+}
+
+function sinceDay(date: string): number {
+  return Math.floor(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+}
+
+export interface TaskClosed {
+  id: number;
+  state: "closed";
+  closed_by: string;
+  close_reason: string;
+  closed_at: string;
+}
+
+/** A manager closes a task by hand: only an open one, only with a reason; who and why are recorded. */
+export function closeTask(db: Db, id: number, reason: string, by: string, now: string): TaskClosed {
+  const why = reason.trim();
+  if (why === "") throw new UsageError("--reason is empty: say why the task is closed without a call");
+  return db
+    .transaction(() => {
+      const task = db.prepare<[number], { state: string }>("SELECT state FROM tasks WHERE id = ?").get(id);
+      if (!task) throw new UsageError(`there is no task ${id}: see comeback tasks for the open ones`);
+      if (task.state !== "open") throw new UsageError(`task ${id} is already ${task.state}, not open`);
+      db.prepare(
+        "UPDATE tasks SET state = 'closed', closed_at = ?, closed_by = ?, close_reason = ? WHERE id = ?",
+      ).run(now, by, why, id);
+      return { id, state: "closed" as const, closed_by: by, close_reason: why, closed_at: now };
+    })
+    .immediate();
+}
+
+export interface TaskRow {
+  task_id: number;
+  due_on: string;
+  status: string;
+  contact_number: number;
+  customer_id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  orders: number | null;
+  last_order_on: string | null;
+  last_order_items: string;
+  previous_calls: number;
+  last_call_at: string | null;
+  created_at: string;
+}
+
+export const TASK_KEYS = [
+  "task_id",
+  "due_on",
+  "status",
+  "contact_number",
+  "customer_id",
+  "name",
+  "phone",
+  "email",
+  "orders",
+  "last_order_on",
+  "last_order_items",
+  "previous_calls",
+  "last_call_at",
+  "created_at",
+] as const satisfies readonly (keyof TaskRow)[];
+
+/**
+ * Open tasks due on or before `now`'s day, with what a caller needs: who, how to reach them, their
+ * last order and what was in it, how many orders, and the calls to them so far. Also the digest's list.
+ */
+export function listOpenTasks(db: Db, config: Pick<Config, "timezone">, now: string): TaskRow[] {
+  const today = dayToDate(makeDayOf(config.timezone)(now));
+  // What was in the last order, as "2 × Coffee; 1 × Filter", built in SQL: one query, not one per task.
+  return db
+    .prepare<[{ now: string; today: string }], TaskRow>(
+      `SELECT t.id AS task_id, t.due_on, t.lifecycle_status AS status, t.contact_number,
+              COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1)) AS customer_id,
+              c.name, c.phone, c.email_display AS email, l.orders, l.last_order_on,
+              COALESCE((SELECT group_concat(item, '; ') FROM (
+                 SELECT CASE WHEN i.quantity = CAST(i.quantity AS INTEGER) THEN CAST(i.quantity AS INTEGER) ELSE i.quantity END
+                        || ' × ' || COALESCE(i.product_name, i.sku, '?') AS item
+                 FROM order_lines i WHERE i.order_id = l.last_order_id AND i.quantity > 0 ORDER BY i.line_key)), '') AS last_order_items,
+              (SELECT count(*) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now) AS previous_calls,
+              (SELECT max(k.started_at) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now) AS last_call_at,
+              t.created_at
+       FROM tasks t JOIN customers c ON c.id = t.customer_id
+       LEFT JOIN customer_lifecycle l ON l.customer_id = t.customer_id
+       WHERE t.state = 'open' AND t.due_on <= :today
+       ORDER BY t.due_on, t.id`,
+    )
+    .all({ now, today });
+}
