@@ -9,6 +9,8 @@ import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
+import type { FavouriteProduct } from "../plan/winback/due.js";
+import type { TaskRow } from "../plan/winback/tasks.js";
 
 /** What a `cart` message is rendered from (the outbox payload). */
 export interface CartPayload {
@@ -27,6 +29,15 @@ export interface CartPayload {
   item_count: number;
   currency: string | null;
   total_minor: number | null;
+}
+
+/** What a win-back email (`winback-warm`, `-cold`, `-lost`) is rendered from. */
+export interface WinbackPayload {
+  status: "warm" | "cold" | "lost";
+  /** The n-th contact while in this status. */
+  contact_number: number;
+  customer: CartPayload["customer"];
+  favourite_products: FavouriteProduct[];
 }
 
 /** What the operator's `digest` is rendered from. */
@@ -49,6 +60,9 @@ export interface DigestPayload {
     total_minor: number | null;
     items: { name: string; quantity: number }[];
   }[];
+  /** Open call tasks due (all of them), and the first of them listed. */
+  task_count: number;
+  tasks: TaskRow[];
 }
 
 export interface OutgoingMessage {
@@ -138,11 +152,13 @@ export function buildMessage(
   let context: Record<string, unknown>;
   let locale: string | null = null;
   let toName = "";
-  if (input.kind === "cart") {
-    const payload = input.payload as CartPayload;
-    locale = payload.customer.locale;
-    toName = payload.customer.name ?? "";
-    context = { ...payload, shop, cart_url: cartUrl(settings, payload) };
+  const customer = (input.payload as { customer?: CartPayload["customer"] }).customer;
+  if (customer) {
+    // A message to a customer (a cart, a win-back): their language and name.
+    locale = customer.locale;
+    toName = customer.name ?? "";
+    context = { ...(input.payload as Record<string, unknown>), shop };
+    if (input.kind === "cart") context.cart_url = cartUrl(settings, input.payload as CartPayload);
   } else {
     context = { ...(input.payload as Record<string, unknown>), shop };
     headers.push(["Auto-Submitted", "auto-generated"]);

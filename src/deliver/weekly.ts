@@ -7,14 +7,18 @@ import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
 import { assembleCarts, cartsOfWeek, type Cart } from "./carts.js";
 import { isoWeekOf, type IsoWeek } from "./clock.js";
-import { cartPayload, type CartPayload, type DigestPayload } from "./message.js";
+import { cartPayload, type CartPayload, type DigestPayload, type WinbackPayload } from "./message.js";
 import { Outbox } from "./outbox.js";
+import { dueTasksForDigest, dueWinbackEmails } from "../plan/winback/due.js";
+import type { TaskRow } from "../plan/winback/tasks.js";
 import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./send.js";
 
 /** Carts listed in the digest; the rest are counted. */
 export const DIGEST_MAX_CARTS = 200;
+/** The digest lists this many call tasks; `comeback tasks` has them all. */
+export const DIGEST_MAX_TASKS = 100;
 
-/** Step 1. The planner (issue 3) plugs in here: it recomputes the reminders for `now`. */
+/** Step 1: recomputes the derived state for `now` (the CLI passes runPlan: reminders, lifecycle, tasks). */
 export type PlanHook = (db: Db, now: string) => unknown;
 
 export interface QueueReport {
@@ -46,7 +50,7 @@ interface CustomerRow {
 /** Steps 2 and 3; call inside a transaction. */
 export function queueWeek(
   db: Db,
-  config: Pick<Config, "currency" | "operator">,
+  config: Pick<Config, "currency" | "operator" | "timezone" | "winback">,
   week: IsoWeek,
   now: string,
   limit?: number,
@@ -85,10 +89,11 @@ export function queueWeek(
       currency: cart.currency,
     });
   }
+  queueWinback(db, config, outbox, now, report);
   const operator = config.operator.email;
   if (operator) {
     const key = `digest:${week.week}`;
-    const payload = digestPayload(db, week);
+    const payload = digestPayload(db, week, dueTasksForDigest(db, config, now));
     if (
       outbox.enqueue(
         { key, kind: "digest", marketing: false, customerId: null, recipient: operator.address, payload },
@@ -112,7 +117,56 @@ export function queueWeek(
   return report;
 }
 
-export function digestPayload(db: Db, week: IsoWeek): DigestPayload {
+/**
+ * The win-back emails the cadence has due this week, one per customer, status and contact slot
+ * (`winback:<customer>:<status>:<n>`): queued once, however often the batch runs.
+ */
+function queueWinback(
+  db: Db,
+  config: Pick<Config, "timezone" | "winback">,
+  outbox: Outbox,
+  now: string,
+  report: QueueReport,
+): void {
+  for (const due of dueWinbackEmails(db, config, now)) {
+    const payload: WinbackPayload = {
+      status: due.status,
+      contact_number: due.n,
+      customer: {
+        id: due.customer_id,
+        external_id: null,
+        first_name: due.first_name,
+        name: due.name,
+        email: due.email,
+        locale: due.locale,
+      },
+      favourite_products: due.favourite_products,
+    };
+    const queued = outbox.enqueue(
+      {
+        key: due.idempotency_key,
+        kind: due.template,
+        marketing: true,
+        customerId: due.customer_id,
+        recipient: due.email,
+        payload,
+      },
+      now,
+    );
+    if (!queued) continue;
+    report.queued++;
+    report.messages.push({
+      key: due.idempotency_key,
+      customer: String(due.customer_id),
+      recipient: due.email,
+      items: due.favourite_products.length,
+      total_minor: null,
+      currency: null,
+    });
+  }
+}
+
+export function digestPayload(db: Db, week: IsoWeek, tasks: TaskRow[] = []): DigestPayload {
   const { carts, count } = cartsOfWeek(db, week.week, DIGEST_MAX_CARTS);
   const customer = db.prepare<[number], CustomerRow>(
     "SELECT id, external_id, first_name, name, email, locale FROM customers WHERE id = ?",
@@ -150,6 +204,8 @@ export function digestPayload(db: Db, week: IsoWeek): DigestPayload {
         items: cart.items.map((item) => ({ name: item.name, quantity: item.quantity })),
       };
     }),
+    task_count: tasks.length,
+    tasks: tasks.slice(0, DIGEST_MAX_TASKS),
   };
 }
 
@@ -158,7 +214,7 @@ export interface WeeklyOptions {
   dryRun?: boolean;
   limit?: number;
   plan?: PlanHook;
-  config: Pick<Config, "currency" | "operator" | "timezone">;
+  config: Pick<Config, "currency" | "operator" | "timezone" | "winback">;
   /** How to send (step 4); not used for a dry run. */
   send: () => SendOptions;
 }
@@ -193,14 +249,14 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
   if (options.dryRun) {
     db.exec("BEGIN IMMEDIATE");
     try {
-      // Step 1 — plans (the integrator's hook; see PlanHook).
+      // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
       if (options.plan) planned = await options.plan(db, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit);
     } finally {
       db.exec("ROLLBACK");
     }
   } else {
-    // Step 1 — plans (the integrator's hook; see PlanHook).
+    // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
     if (options.plan) planned = await options.plan(db, options.now);
     queued = db
       .transaction(() => queueWeek(db, options.config, week, options.now, options.limit))

@@ -109,4 +109,50 @@ describe("comeback weekly with the planner's own reminders", () => {
       { customer: "C002", week: "2026-W11", reminder_number: 2 },
     ]);
   });
+
+  it("queues each win-back email once per cadence slot, in the customer's language, and lists call tasks in the digest", async () => {
+    const { dir, db } = await demoWorkspace(CONFIG, []);
+    for (let run_ = 0; run_ < 2; run_++) {
+      const weekly = await run(["weekly", "--now", "2026-03-02T09:00"], { cwd: dir, env });
+      expect(weekly.code, weekly.stderr).toBe(0);
+    }
+    const winback = query<{
+      idempotency_key: string;
+      kind: string;
+      state: string;
+      deferred_reason: string | null;
+    }>(
+      db,
+      `SELECT o.idempotency_key, o.kind, o.state, o.deferred_reason FROM outbox o
+        WHERE o.idempotency_key LIKE 'winback:%' ORDER BY o.kind`,
+    );
+    const id = (ext: string) =>
+      query<{ id: number }>(db, "SELECT id FROM customers WHERE external_id = ?", ext)[0]!.id;
+    // As of 2026-03-02 Clara (C003, last order 2025-12-05) is cold and Eva (C005, 2025-12-01) warm;
+    // Eva also got a cart this Monday, so her win-back email waits for the frequency cap.
+    expect(winback).toEqual([
+      {
+        idempotency_key: `winback:${id("C003")}:cold:2`,
+        kind: "winback-cold",
+        state: "sent",
+        deferred_reason: null,
+      },
+      {
+        idempotency_key: `winback:${id("C005")}:warm:2`,
+        kind: "winback-warm",
+        state: "queued",
+        deferred_reason: "frequency cap",
+      },
+    ]);
+    const clara = parts(readFileSync(join(dir, "outbox", `winback_${id("C003")}_cold_2.eml`), "utf8"));
+    expect(clara.text).toContain("Espresso beans 1 kg");
+    const digest = parts(readFileSync(join(dir, "outbox", "digest_2026-W10.eml"), "utf8"));
+    expect(digest.text).toMatch(/Clara Jones \(C003\).*cold/);
+    expect(digest.html).toContain("Eva Braun (C005)");
+
+    const later = await run(["send", "--now", "2026-03-06T09:00"], { cwd: dir, env });
+    expect(later.code, later.stderr).toBe(0);
+    const eva = readFileSync(join(dir, "outbox", `winback_${id("C005")}_warm_2.eml`), "utf8");
+    expect(eva).toMatch(/^Subject: Eva, wir haben Sie vermisst$/m);
+  });
 });
