@@ -32,7 +32,10 @@ Examples:
   comeback demo                                   try it on the shipped example exports
   comeback import orders export.csv              import an order export (profile detected from its header)
   comeback import orders export.csv --profile shopify --dry-run
-  comeback status                                 what the database holds
+  comeback status                                 what the database holds, and the outbox
+  comeback weekly --dry-run                       who would get which cart email this week
+  comeback weekly                                 the Monday batch: carts, emails, send
+  comeback preview cart --customer C001 --out cart.html
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
 75 another run holds the lock, 78 bad configuration.`,

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { query, run } from "../helpers.js";
+import { query, run, workspace } from "../helpers.js";
 import { demoWorkspace, parts, SECRET } from "../deliver-helpers.js";
 
 const CONFIG = `timezone: Europe/Berlin
@@ -84,5 +84,22 @@ describe("comeback weekly (outbox folder)", () => {
     expect(query(db, "SELECT count(*) AS n FROM carts")).toEqual([{ n: 0 }]);
     expect(query(db, "SELECT count(*) AS n FROM outbox")).toEqual([{ n: 0 }]);
     expect(existsSync(join(dir, "outbox"))).toBe(false);
+  });
+});
+
+describe("comeback demo", () => {
+  it("imports, plans and runs the Monday batch into ./outbox, and sends nothing twice when run again", async () => {
+    const dir = workspace();
+    const first = await run(["demo"], { cwd: dir, env: { COMEBACK_SECRET: undefined } });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/carts +new 5, existing 0/);
+    expect(first.stdout).toMatch(/outbox\/cart_\d+_2026-W10\.eml/);
+    const files = readdirSync(join(dir, "outbox"));
+    expect(files).toHaveLength(6);
+    const again = await run(["demo"], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/carts +new 0, existing 5/);
+    expect(again.stdout).toMatch(/messages +sent 0,/);
+    expect(readdirSync(join(dir, "outbox"))).toEqual(files);
   });
 });
