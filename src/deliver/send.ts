@@ -131,9 +131,9 @@ export async function sendDue(db: Db, options: SendOptions): Promise<SendReport>
         });
         // While this one is in flight (claimed, committed), render the next: it is not claimed
         // until this one's answer is recorded, so there is still only one message in flight. The
-        // transport first gets a few turns of the event loop to put its first command on the wire
-        // (nodemailer hops through setImmediate twice), so the rendering overlaps the server's work.
-        await turns(3);
+        // transport first gets the turns of the event loop it needs to put its first command on the
+        // wire, so the rendering overlaps the server's work rather than delaying it.
+        if (transport.turnsToStart > 0) await turns(transport.turnsToStart);
         next = prepare();
         recordResult(current, await sending, outbox, transport, options, report);
         // The answer may have suppressed an address or counted against the cap: check again.
