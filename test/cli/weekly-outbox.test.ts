@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { query, run, workspace } from "../helpers.js";
-import { demoWorkspace, parts, SECRET } from "../deliver-helpers.js";
+import Database from "better-sqlite3";
+import { DEMO_SEEDS, demoWorkspace, parts, SECRET } from "../deliver-helpers.js";
 
 const CONFIG = `timezone: Europe/Berlin
 secret: \${COMEBACK_SECRET}
@@ -84,6 +85,56 @@ describe("comeback weekly (outbox folder)", () => {
     expect(query(db, "SELECT count(*) AS n FROM carts")).toEqual([{ n: 0 }]);
     expect(query(db, "SELECT count(*) AS n FROM outbox")).toEqual([{ n: 0 }]);
     expect(existsSync(join(dir, "outbox"))).toBe(false);
+  });
+});
+
+describe("consent", () => {
+  it("skips opted-out and suppressed addresses, and (with require_opt_in) customers who never opted in", async () => {
+    const { dir, db } = await demoWorkspace(CONFIG + "consent:\n  require_opt_in: true\n", [
+      ...DEMO_SEEDS,
+      { customer: "C004", sku: "FLT-STD", due_on: "2026-03-03" }, // accepts_marketing: no
+    ]);
+    const write = new Database(db);
+    write.prepare("UPDATE customers SET accepts_marketing = NULL WHERE external_id = 'C003'").run();
+    write
+      .prepare(
+        "INSERT INTO suppressions (address, reason, source, created_at) VALUES ('boris.petrov@example.com', 'asked by phone', 'admin', '2026-01-01T00:00:00Z')",
+      )
+      .run();
+    write.close();
+    const result = await run(["weekly", "--now", MONDAY, "--json", "--limit", "10"], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.carts.new).toBe(4);
+    expect(report.messages).toMatchObject({
+      sent: 2, // Anna, and the digest
+      skipped: 3,
+      skipped_reasons: { "opted out": 1, suppressed: 1, "no opt-in": 1 },
+    });
+    const skipped = query<{ error: string }>(
+      db,
+      "SELECT error FROM outbox WHERE state = 'skipped' ORDER BY id",
+    );
+    expect(skipped.map((r) => r.error)).toEqual([
+      "suppressed (admin): asked by phone",
+      "the customer never opted in, and consent.require_opt_in is true",
+      "the customer does not accept marketing",
+    ]);
+    expect(readdirSync(join(dir, "outbox"))).toHaveLength(2);
+  });
+
+  it("--limit makes at most N new carts; the next run makes the rest", async () => {
+    const { dir } = await demoWorkspace(CONFIG);
+    const first = await run(["weekly", "--now", MONDAY, "--json", "--limit", "2"], { cwd: dir, env });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      carts: { new: 2, existing: 0 },
+      messages: { queued: 3, sent: 2 },
+    });
+    const second = await run(["weekly", "--now", MONDAY, "--json"], { cwd: dir, env });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      carts: { new: 1, existing: 2 },
+      messages: { queued: 1, sent: 2 },
+    });
   });
 });
 
