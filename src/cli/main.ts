@@ -14,6 +14,7 @@ import { registerWeekly } from "./commands/weekly.js";
 import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
+import { registerUnsubscribe } from "./commands/unsubscribe.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -102,6 +103,7 @@ Examples:
   registerSend(program);
   registerPreview(program);
   registerInit(program);
+  registerUnsubscribe(program);
 
   return program;
 }

@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
 import { assembleCarts, cartsOfWeek, type Cart } from "./carts.js";
 import { isoWeekOf, type IsoWeek } from "./clock.js";
-import { cartPayload, type CartPayload, type DigestPayload } from "./message.js";
+import { cartPayload, type DigestPayload } from "./message.js";
 import { Outbox } from "./outbox.js";
 import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./send.js";
 
@@ -138,7 +138,7 @@ export function digestPayload(db: Db, week: IsoWeek): DigestPayload {
     total_minor: single ? totals.total : null,
     carts: carts.map((cart: Cart) => {
       const row = customer.get(cart.customer_id);
-      const name = row?.name ?? ([row?.first_name].filter(Boolean).join(" ") || `#${cart.customer_id}`);
+      const name = row?.name ?? row?.first_name ?? row?.external_id ?? `#${cart.customer_id}`;
       return {
         customer_id: cart.customer_id,
         external_id: row?.external_id ?? null,
@@ -229,5 +229,3 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     would_send: options.dryRun ? queued.messages : [],
   };
 }
-
-export type { CartPayload };
