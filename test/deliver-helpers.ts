@@ -137,10 +137,20 @@ export async function startSmtp(options: Partial<SMTPServerOptions> = {}): Promi
   return state;
 }
 
+/**
+ * The delivery tests count the cart emails; the demo's drifting customers would add win-back emails to
+ * every count, so these configs switch them off (the win-back test in weekly-outbox has them on).
+ */
+export const NO_WINBACK_EMAILS = `winback:
+  warm: { email: false }
+  cold: { email: false }
+  lost: { email: false }
+`;
+
 export function smtpConfig(port: number, extra = ""): string {
   return `timezone: Europe/Berlin
 secret: \${COMEBACK_SECRET}
-operator:
+${NO_WINBACK_EMAILS}operator:
   email: Ops <ops@shop.example>
 links:
   cart: "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}"

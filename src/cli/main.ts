@@ -19,6 +19,7 @@ import { registerWeekly } from "./commands/weekly.js";
 import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
+import { registerUnsubscribe } from "./commands/unsubscribe.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
@@ -41,6 +42,10 @@ Examples:
   comeback lost --csv lost.csv                    who is drifting away (warm, cold, lost)
   comeback tasks                                  the win-back calls due; comeback import calls log.csv closes them
   comeback model fit                              fit the BG/NBD model of who is still a customer
+  comeback status                                 what the database holds, and the outbox
+  comeback weekly --dry-run                       who would get which cart email this week
+  comeback weekly                                 the Monday batch: carts, emails, send
+  comeback preview cart --customer C001 --out cart.html
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
 75 another run holds the lock, 78 bad configuration.`,
@@ -112,6 +117,7 @@ Examples:
   registerInit(program);
   registerLifecycleCommands(program);
   registerTaskCommands(program);
+  registerUnsubscribe(program);
 
   return program;
 }

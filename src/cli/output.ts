@@ -4,6 +4,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** A warning on stderr, for the admin (cron mails stderr). */
+export function warn(message: string): void {
+  process.stderr.write(`comeback: warning: ${message}\n`);
+}
+
 export function print(text = ""): void {
   process.stdout.write(`${text}\n`);
 }

@@ -130,7 +130,10 @@ export async function sendDue(db: Db, options: SendOptions): Promise<SendReport>
           envelope: current.message!.envelope,
         });
         // While this one is in flight (claimed, committed), render the next: it is not claimed
-        // until this one's answer is recorded, so there is still only one message in flight.
+        // until this one's answer is recorded, so there is still only one message in flight. The
+        // transport first gets the turns of the event loop it needs to put its first command on the
+        // wire, so the rendering overlaps the server's work rather than delaying it.
+        if (transport.turnsToStart > 0) await turns(transport.turnsToStart);
         next = prepare();
         recordResult(current, await sending, outbox, transport, options, report);
         // The answer may have suppressed an address or counted against the cap: check again.
@@ -146,6 +149,13 @@ export async function sendDue(db: Db, options: SendOptions): Promise<SendReport>
   report.unknown = outbox.countUnknown();
   report.seconds = (performance.now() - started) / 1000;
   return report;
+}
+
+function turns(n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const step = (left: number) => (left === 0 ? resolve() : setImmediate(step, left - 1));
+    step(n);
+  });
 }
 
 /** The rows to work through, in id order, read in batches: unknown ones first when asked, then due ones. */

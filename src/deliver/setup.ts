@@ -39,12 +39,13 @@ export interface DeliverySetup {
  */
 export function deliverySetup(
   config: Config,
-  options: { needSecret: boolean; sending: boolean },
+  options: { needSecret: boolean; sending: boolean; warn?: (message: string) => void },
 ): DeliverySetup {
   const secret = options.needSecret ? requireSecret(config.secret) : config.secret;
   if (options.sending && config.delivery.transport === "smtp" && config.delivery.from.text === DEFAULT_FROM) {
-    throw new ConfigError(
-      `delivery.from: set the sender your customers see, e.g. "Your Shop <hello@your-shop.example>", before sending through SMTP`,
+    // Not an error (a test server doesn't care), but a real shop must not send as shop.example.
+    options.warn?.(
+      `delivery.from is the example sender "${DEFAULT_FROM}": set your own, e.g. "Your Shop <hello@your-shop.example>"`,
     );
   }
   const smtp = config.delivery.smtp;

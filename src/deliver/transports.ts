@@ -39,6 +39,8 @@ export type SendOutcome =
 
 export interface Transport {
   readonly name: string;
+  /** Event-loop turns the transport needs to put a message on its way (0: it works synchronously). */
+  readonly turnsToStart: number;
   /** Checks that messages can be delivered; throws UnavailableError (exit 69) if not. */
   open(): Promise<void>;
   send(message: OutgoingRaw): Promise<SendOutcome>;
@@ -53,6 +55,7 @@ export function outboxDirTransport(dir: string): Transport {
   let counter = 0;
   return {
     name: "outbox",
+    turnsToStart: 0,
     async open() {
       try {
         mkdirSync(dir, { recursive: true });
@@ -158,6 +161,8 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
   const where = `${smtp.host}:${smtp.port}`;
   return {
     name: "smtp",
+    // nodemailer's pool hops through setImmediate twice before it writes MAIL FROM.
+    turnsToStart: 3,
     async open() {
       try {
         await transporter.verify();

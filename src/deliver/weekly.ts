@@ -7,7 +7,8 @@ import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
 import { assembleCarts, cartsOfWeek, type Cart } from "./carts.js";
 import { isoWeekOf, type IsoWeek } from "./clock.js";
-import { cartPayload, type CartPayload, type DigestPayload, type WinbackPayload } from "./message.js";
+import { cartPayload, type DigestPayload, type WinbackPayload } from "./message.js";
+
 import { Outbox } from "./outbox.js";
 import { dueTasksForDigest, dueWinbackEmails } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -192,7 +193,7 @@ export function digestPayload(db: Db, week: IsoWeek, tasks: TaskRow[] = []): Dig
     total_minor: single ? totals.total : null,
     carts: carts.map((cart: Cart) => {
       const row = customer.get(cart.customer_id);
-      const name = row?.name ?? ([row?.first_name].filter(Boolean).join(" ") || `#${cart.customer_id}`);
+      const name = row?.name ?? row?.first_name ?? row?.external_id ?? `#${cart.customer_id}`;
       return {
         customer_id: cart.customer_id,
         external_id: row?.external_id ?? null,
@@ -285,5 +286,3 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     would_send: options.dryRun ? queued.messages : [],
   };
 }
-
-export type { CartPayload };

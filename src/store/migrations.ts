@@ -198,7 +198,8 @@ export const MIGRATIONS: readonly string[] = [
     pid INTEGER NOT NULL,
     host TEXT NOT NULL,
     command TEXT NOT NULL,
-    started_at TEXT NOT NULL
+    started_at TEXT NOT NULL,
+    process_start TEXT                       -- the holder's start time as the OS counts it (Linux), to tell a reused pid
   ) WITHOUT ROWID;
   `,
   // 4: lost customers. The lifecycle and the stored BG/NBD fit are derived by plan; calls are facts from

@@ -271,7 +271,7 @@ describe("comeback weekly over SMTP", () => {
       "links:\n",
       'links:\n  unsubscribe: "https://shop.example/unsubscribe?token={{token}}"\n',
     );
-    const { dir } = await demoWorkspace(config);
+    const { dir, db } = await demoWorkspace(config);
     const result = await run(["weekly", "--now", MONDAY], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     const anna = smtp.received.find((m) => m.to.includes("anna.schmidt@example.com"))!;
@@ -295,6 +295,18 @@ describe("comeback weekly over SMTP", () => {
       `href="https://shop.example/unsubscribe?token=${match![2]}"`,
     );
     expect(text).toContain(`https://shop.example/unsubscribe?token=${match![2]}`);
+    // `comeback unsubscribe TOKEN` (what the mailto request carries) suppresses exactly that address.
+    const forgedRun = await run(["unsubscribe", forged], { cwd: dir, env });
+    expect(forgedRun.code).toBe(65);
+    const unsubscribed = await run(["unsubscribe", `unsubscribe ${token}`], { cwd: dir, env });
+    expect(unsubscribed.code, unsubscribed.stderr).toBe(0);
+    expect(unsubscribed.stdout).toBe("anna.schmidt@example.com: suppressed\n");
+    expect(query(db, "SELECT address, source FROM suppressions")).toEqual([
+      { address: "anna.schmidt@example.com", source: "unsubscribe" },
+    ]);
+    await seedReminders(dir, NEXT_WEEK_SEEDS);
+    const nextWeek = await run(["weekly", "--now", "2026-03-09T09:00", "--json"], { cwd: dir, env });
+    expect(JSON.parse(nextWeek.stdout).messages.skipped_reasons).toEqual({ suppressed: 1 });
     // The digest to the operator is not marketing: no unsubscribe.
     const digest = smtp.received.find((m) => m.to.includes("ops@shop.example"))!;
     expect(digest.raw).not.toMatch(/^List-Unsubscribe/m);

@@ -2,10 +2,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { query, run } from "../helpers.js";
-import { demoWorkspace, parts, SECRET } from "../deliver-helpers.js";
+import { query, run, workspace } from "../helpers.js";
+import Database from "better-sqlite3";
+import { DEMO_SEEDS, demoWorkspace, NO_WINBACK_EMAILS, parts, SECRET } from "../deliver-helpers.js";
 
-const CONFIG = `timezone: Europe/Berlin
+const CONFIG_WITH_WINBACK = `timezone: Europe/Berlin
 secret: \${COMEBACK_SECRET}
 operator:
   email: ops@shop.example
@@ -15,6 +16,7 @@ links:
 delivery:
   from: "Demo Shop <hello@shop.example>"
 `;
+const CONFIG = CONFIG_WITH_WINBACK + NO_WINBACK_EMAILS;
 const env = { COMEBACK_SECRET: SECRET };
 const MONDAY = "2026-03-02T09:00"; // shop time, inside the default window
 
@@ -111,7 +113,7 @@ describe("comeback weekly with the planner's own reminders", () => {
   });
 
   it("queues each win-back email once per cadence slot, in the customer's language, and lists call tasks in the digest", async () => {
-    const { dir, db } = await demoWorkspace(CONFIG, []);
+    const { dir, db } = await demoWorkspace(CONFIG_WITH_WINBACK, []);
     for (let run_ = 0; run_ < 2; run_++) {
       const weekly = await run(["weekly", "--now", "2026-03-02T09:00"], { cwd: dir, env });
       expect(weekly.code, weekly.stderr).toBe(0);
@@ -154,5 +156,71 @@ describe("comeback weekly with the planner's own reminders", () => {
     expect(later.code, later.stderr).toBe(0);
     const eva = readFileSync(join(dir, "outbox", `winback_${id("C005")}_warm_2.eml`), "utf8");
     expect(eva).toMatch(/^Subject: Eva, wir haben Sie vermisst$/m);
+  });
+});
+
+describe("consent", () => {
+  it("skips opted-out and suppressed addresses, and (with require_opt_in) customers who never opted in", async () => {
+    const { dir, db } = await demoWorkspace(CONFIG + "consent:\n  require_opt_in: true\n");
+    const write = new Database(db);
+    write.prepare("UPDATE customers SET accepts_marketing = 0 WHERE external_id = 'C001'").run();
+    write.prepare("UPDATE customers SET accepts_marketing = NULL WHERE external_id = 'C003'").run();
+    write
+      .prepare(
+        "INSERT INTO suppressions (address, reason, source, created_at) VALUES ('boris.petrov@example.com', 'asked by phone', 'admin', '2026-01-01T00:00:00Z')",
+      )
+      .run();
+    write.close();
+    const result = await run(["weekly", "--now", MONDAY, "--json", "--limit", "10"], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.carts.new).toBe(3);
+    expect(report.messages).toMatchObject({
+      sent: 1, // the digest
+      skipped: 3,
+      skipped_reasons: { "opted out": 1, suppressed: 1, "no opt-in": 1 },
+    });
+    const skipped = query<{ error: string }>(
+      db,
+      "SELECT error FROM outbox WHERE state = 'skipped' ORDER BY id",
+    );
+    expect(skipped.map((r) => r.error)).toEqual([
+      "the customer does not accept marketing",
+      "suppressed (admin): asked by phone",
+      "the customer never opted in, and consent.require_opt_in is true",
+    ]);
+    expect(readdirSync(join(dir, "outbox"))).toEqual(["digest_2026-W10.eml"]);
+  });
+
+  it("--limit makes at most N new carts; the next run makes the rest", async () => {
+    const { dir } = await demoWorkspace(CONFIG);
+    const first = await run(["weekly", "--now", MONDAY, "--json", "--limit", "2"], { cwd: dir, env });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      carts: { new: 2, existing: 0 },
+      messages: { queued: 3, sent: 2 },
+    });
+    const second = await run(["weekly", "--now", MONDAY, "--json"], { cwd: dir, env });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      carts: { new: 1, existing: 2 },
+      messages: { queued: 1, sent: 2 },
+    });
+  });
+});
+
+describe("comeback demo", () => {
+  it("imports, plans and runs the Monday batch into ./outbox, and sends nothing twice when run again", async () => {
+    const dir = workspace();
+    const first = await run(["demo"], { cwd: dir, env: { COMEBACK_SECRET: undefined } });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/carts +new 2, existing 0/);
+    expect(first.stdout).toMatch(/outbox\/cart_\d+_2026-W10\.eml/);
+    const files = readdirSync(join(dir, "outbox"));
+    // Two carts, the digest, and a win-back email (the other one waits for the frequency cap).
+    expect(files).toHaveLength(4);
+    const again = await run(["demo"], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/carts +new 0, existing 2/);
+    expect(again.stdout).toMatch(/messages +sent 0,/);
+    expect(readdirSync(join(dir, "outbox"))).toEqual(files);
   });
 });

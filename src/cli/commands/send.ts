@@ -14,7 +14,7 @@ import {
   throwIfInterrupted,
   watchSignals,
 } from "../deliver-run.js";
-import { print, printJson } from "../output.js";
+import { print, printJson, warn } from "../output.js";
 
 interface SendFlags {
   now?: string;
@@ -47,7 +47,7 @@ Never sends a message twice on its own. Holds the run lock (a second run exits 7
     .action(async (flags: SendFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const now = parseNow(flags.now, config.timezone);
-      const setup = deliverySetup(config, { needSecret: true, sending: true });
+      const setup = deliverySetup(config, { needSecret: true, sending: true, warn });
       const db = openForWriting(config);
       const signals = watchSignals();
       try {

@@ -15,7 +15,7 @@ import {
   throwIfInterrupted,
   watchSignals,
 } from "../deliver-run.js";
-import { print, printJson, table } from "../output.js";
+import { print, printJson, warn, table } from "../output.js";
 
 interface WeeklyFlags {
   now?: string;
@@ -49,7 +49,7 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
     .action(async (flags: WeeklyFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const now = parseNow(flags.now, config.timezone);
-      const setup = deliverySetup(config, { needSecret: !flags.dryRun, sending: !flags.dryRun });
+      const setup = deliverySetup(config, { needSecret: !flags.dryRun, sending: !flags.dryRun, warn });
       const db = openForWriting(config);
       const signals = watchSignals();
       try {
