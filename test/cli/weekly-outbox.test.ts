@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { query, run, workspace } from "../helpers.js";
 import Database from "better-sqlite3";
-import { DEMO_SEEDS, demoWorkspace, NO_WINBACK_EMAILS, parts, SECRET } from "../deliver-helpers.js";
+import { demoWorkspace, NO_WINBACK_EMAILS, parts, SECRET } from "../deliver-helpers.js";
 
 const CONFIG_WITH_WINBACK = `timezone: Europe/Berlin
 secret: \${COMEBACK_SECRET}
