@@ -89,6 +89,7 @@ describe("comeback weekly over SMTP", () => {
       return null;
     };
     expect(await exited).toBe(-1);
+    for (let i = 0; i < 100 && server.received.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     server.onData = undefined;
     expect(server.received).toHaveLength(2);
     const states = query<{ state: string; n: number }>(
