@@ -169,9 +169,13 @@ async function renderStep(dbFile) {
   for (const p of payloads.slice(0, 8))
     setup.renderer.render("cart", p.customer.locale, { ...p, shop: { name: "Bench" } });
   let start = performance.now();
+  const cpu = process.cpuUsage();
   for (const p of payloads)
     setup.renderer.render("cart", p.customer.locale, { ...p, shop: { name: "Bench" } });
   const renderSeconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  // On a shared machine wall time counts other processes' turns too; CPU time is this process's own.
+  const renderCpuSeconds = (used.user + used.system) / 1e6;
   start = performance.now();
   let bytes = 0;
   for (const p of payloads) {
@@ -193,6 +197,7 @@ async function renderStep(dbFile) {
   return {
     carts: payloads.length,
     renderPerSec: payloads.length / renderSeconds,
+    renderPerCpuSec: payloads.length / renderCpuSeconds,
     buildPerSec: payloads.length / buildSeconds,
     avgBytes: bytes / payloads.length,
   };
@@ -273,7 +278,7 @@ export function formatDeliverBench(r) {
   const mark = (ok) => (ok ? "✓" : "✗ MISS");
   const lines = [
     `comeback delivery benchmark: ${r.carts.toLocaleString("en-US")} carts, node ${process.version}`,
-    `  render       ${n(r.render.renderPerSec)} emails/s (subject, HTML and text)  target ≥ ${n(r.targets.renderPerSec)}/s ${mark(r.met.render)}; ` +
+    `  render       ${n(r.render.renderPerSec)} emails/s (subject, HTML and text; ${n(r.render.renderPerCpuSec)} per CPU-second)  target ≥ ${n(r.targets.renderPerSec)}/s ${mark(r.met.render)}; ` +
       `${n(r.render.buildPerSec)}/s with signed links and MIME composition (avg ${n(r.render.avgBytes)} bytes)`,
   ];
   for (const [name, f, target] of [
