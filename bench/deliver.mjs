@@ -165,13 +165,18 @@ async function renderStep(dbFile) {
   );
   db.close();
   const setup = deliverySetup(cfg, { needSecret: true, sending: false });
-  // Warm-up compiles the templates of each locale once, as a run does.
-  for (const p of payloads.slice(0, 8))
+  // Warm-up: compiles the templates of each locale once (as a run does) and lets the JIT settle, so
+  // the figure is the steady rate of a long batch.
+  for (const p of payloads.slice(0, 1000))
     setup.renderer.render("cart", p.customer.locale, { ...p, shop: { name: "Bench" } });
   let start = performance.now();
+  const cpu = process.cpuUsage();
   for (const p of payloads)
     setup.renderer.render("cart", p.customer.locale, { ...p, shop: { name: "Bench" } });
   const renderSeconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  // On a shared machine wall time counts other processes' turns too; CPU time is this process's own.
+  const renderCpuSeconds = (used.user + used.system) / 1e6;
   start = performance.now();
   let bytes = 0;
   for (const p of payloads) {
@@ -193,6 +198,7 @@ async function renderStep(dbFile) {
   return {
     carts: payloads.length,
     renderPerSec: payloads.length / renderSeconds,
+    renderPerCpuSec: payloads.length / renderCpuSeconds,
     buildPerSec: payloads.length / buildSeconds,
     avgBytes: bytes / payloads.length,
   };
@@ -273,7 +279,7 @@ export function formatDeliverBench(r) {
   const mark = (ok) => (ok ? "✓" : "✗ MISS");
   const lines = [
     `comeback delivery benchmark: ${r.carts.toLocaleString("en-US")} carts, node ${process.version}`,
-    `  render       ${n(r.render.renderPerSec)} emails/s (subject, HTML and text)  target ≥ ${n(r.targets.renderPerSec)}/s ${mark(r.met.render)}; ` +
+    `  render       ${n(r.render.renderPerSec)} emails/s (subject, HTML and text; ${n(r.render.renderPerCpuSec)} per CPU-second)  target ≥ ${n(r.targets.renderPerSec)}/s ${mark(r.met.render)}; ` +
       `${n(r.render.buildPerSec)}/s with signed links and MIME composition (avg ${n(r.render.avgBytes)} bytes)`,
   ];
   for (const [name, f, target] of [

@@ -90,8 +90,8 @@ export interface TestSmtp {
   received: Received[];
   /** Decide the answer to RCPT TO: return an Error with responseCode to reject. */
   onRcpt?: (address: string) => Error | null;
-  /** Decide the answer after DATA. */
-  onData?: (message: Received) => Error | null;
+  /** Decide the answer after DATA (may take its time: return a promise). */
+  onData?: (message: Received) => Error | null | Promise<Error | null>;
   close(): Promise<void>;
 }
 
@@ -125,9 +125,10 @@ export async function startSmtp(options: Partial<SMTPServerOptions> = {}): Promi
           raw,
           messageId: /^Message-ID: (.+)$/im.exec(raw)?.[1]?.trim() ?? null,
         };
-        const error = state.onData?.(message) ?? null;
-        if (!error) state.received.push(message);
-        callback(error ?? undefined);
+        void Promise.resolve(state.onData?.(message) ?? null).then((error) => {
+          if (!error) state.received.push(message);
+          callback(error ?? undefined);
+        });
       });
     },
     ...options,

@@ -9,13 +9,14 @@
  *   Nagle's algorithm off: nodemailer writes the end of a message as a small separate packet, which
  *   otherwise waits for the server's delayed ACK, about 40 ms a message.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
 import type { Config } from "../config/schema.js";
 import { ConfigError, UnavailableError } from "../errors.js";
+import { isProcessAlive } from "./lock.js";
 
 export interface OutgoingRaw {
   key: string;
@@ -51,6 +52,9 @@ export function emlFileName(key: string): string {
   return `${key.replace(/[^A-Za-z0-9._-]/g, "_")}.eml`;
 }
 
+/** `.<name>.<pid>.<n>.tmp`: a message being written by process pid. */
+const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
+
 export function outboxDirTransport(dir: string): Transport {
   let counter = 0;
   return {
@@ -61,6 +65,11 @@ export function outboxDirTransport(dir: string): Transport {
         mkdirSync(dir, { recursive: true });
       } catch (error) {
         throw new ConfigError(`delivery.outbox_dir: can't create ${dir}: ${(error as Error).message}`);
+      }
+      // Half-written files of a run that was killed: its messages are unknown, their files junk.
+      for (const file of readdirSync(dir)) {
+        const writer = TEMP_FILE.exec(file);
+        if (writer && !isProcessAlive(Number(writer[1]))) rmSync(join(dir, file), { force: true });
       }
     },
     async send(message) {

@@ -84,12 +84,14 @@ describe("comeback weekly over SMTP", () => {
     server.onData = () => {
       seen++;
       if (seen === 2) {
-        // The second message has reached the server: kill the CLI before it hears the answer.
+        // The second message has reached the server: kill the CLI, and answer 250 only once it is gone.
         child.kill("SIGKILL");
+        return exited.then(() => null);
       }
       return null;
     };
     expect(await exited).toBe(-1);
+    for (let i = 0; i < 100 && server.received.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     server.onData = undefined;
     expect(server.received).toHaveLength(2);
     const states = query<{ state: string; n: number }>(
@@ -197,12 +199,8 @@ describe("comeback weekly over SMTP", () => {
 
   it("lets only one of two weeklies started together run; the other exits 75 naming the holder", async () => {
     smtp = await startSmtp();
-    smtp.onData = () => {
-      // Slow server: the first run holds the lock while the second starts.
-      const until = Date.now() + 400;
-      while (Date.now() < until);
-      return null;
-    };
+    // A slow server: the first run holds the lock for seconds while the second starts.
+    smtp.onData = () => new Promise((resolve) => setTimeout(() => resolve(null), 800));
     const { dir } = await demoWorkspace(smtpConfig(smtp.port));
     const [a, b] = await Promise.all([
       run(["weekly", "--now", MONDAY], { cwd: dir, env }),

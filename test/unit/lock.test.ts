@@ -53,3 +53,28 @@ describe("run lock", () => {
     expect(() => acquireRunLock(db, "comeback weekly")).toThrow(/on elsewhere\.example.*another host/);
   });
 });
+
+describe("outbox folder transport", () => {
+  it("writes <key>.eml atomically and clears temporary files left by a killed run", async () => {
+    const { outboxDirTransport } = await import("../../src/deliver/transports.js");
+    const { readdirSync, writeFileSync, readFileSync } = await import("node:fs");
+    const dir = join(mkdtempSync(join(tmpdir(), "comeback-outbox-")), "outbox");
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const transport = outboxDirTransport(dir);
+    await transport.open();
+    writeFileSync(join(dir, `.cart_1_2026-W10.eml.${dead}.0.tmp`), "half");
+    writeFileSync(join(dir, `.cart_2_2026-W10.eml.${process.pid}.7.tmp`), "being written");
+    await transport.open();
+    const result = await transport.send({
+      key: "cart:3:2026-W10",
+      raw: "Subject: x\r\n\r\nbody\r\n",
+      envelope: { from: "a@b.example", to: "c@d.example" },
+    });
+    expect(result.ok).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([
+      `.cart_2_2026-W10.eml.${process.pid}.7.tmp`,
+      "cart_3_2026-W10.eml",
+    ]);
+    expect(readFileSync(join(dir, "cart_3_2026-W10.eml"), "utf8")).toBe("Subject: x\r\n\r\nbody\r\n");
+  });
+});
