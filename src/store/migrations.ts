@@ -149,7 +149,7 @@ export const MIGRATIONS: readonly string[] = [
     score REAL,                              -- bgnbd: what the thresholds were applied to
     won_back_from TEXT,                      -- won_back: the status they came back from
     next_contact_on TEXT,                    -- the current or next win-back contact, if any
-    digest TEXT NOT NULL                     -- all the above in one string: a plan compares this alone
+    digest INTEGER NOT NULL                  -- a hash of all the above: a plan compares this alone
   );
   CREATE INDEX customer_lifecycle_status ON customer_lifecycle (status, last_order_on);
 
