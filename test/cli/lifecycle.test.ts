@@ -24,6 +24,7 @@ function ordersCsv(orders: [string, string, string, string?][]): string {
     N: ["n@example.com", "+49 170 1000005", "Nina New"],
     R: ["r@example.com", "+49 170 1000006", "Rolf Returned"],
     X: ["x@example.com", "+49 170 1000007", "Xaver Cancelled"],
+    Q: ["q@example.com", "", "Quentin No Phone"],
   };
   const lines = orders.map(([id, date, who, status]) => {
     const [email, phone, name] = people[who]!;
@@ -233,6 +234,22 @@ describe("win-back tasks and the call log", () => {
     const replan = await planJson(dir, "2024-06-02");
     expect(replan.tasks.created).toBe(0);
     expect(query(db, "SELECT count(*) AS n FROM tasks")).toEqual([{ n: 2 }]);
+  });
+
+  it("makes no call task for a customer without a phone", async () => {
+    const dir = workspace("timezone: UTC\n");
+    writeFileSync(
+      join(dir, "orders.csv"),
+      ordersCsv([
+        ["1", "2024-01-23", "Q"],
+        ["2", "2024-02-22", "Q"],
+        ["3", "2024-03-23", "Q"],
+      ]),
+    );
+    await ok(dir, ["import", "orders", "orders.csv"]);
+    const plan = await planJson(dir, "2024-06-01");
+    expect(plan.lifecycle.counts.warm).toBe(1);
+    expect(plan.tasks.created).toBe(0);
   });
 
   it("a new order wins the customer back and closes their task; a manager closes one only with a reason", async () => {

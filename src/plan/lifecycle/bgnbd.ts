@@ -47,6 +47,9 @@ export function groupSummaries(summaries: Iterable<CustomerSummary>): WeightedSu
   const counts = new Map<string, { s: CustomerSummary; n: number }>();
   let customers = 0;
   for (const s of summaries) {
+    if (!(s.x >= 0 && s.tx >= 0 && s.T >= s.tx)) {
+      throw new Error(`groupSummaries: not a history: x=${s.x}, t_x=${s.tx}, T=${s.T}`);
+    }
     customers += 1;
     const key = `${s.x}|${s.tx}|${s.T}`;
     const entry = counts.get(key);

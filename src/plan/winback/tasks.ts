@@ -78,7 +78,9 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
     let created = 0;
     const rows = db
       .prepare<[], [number, string, string]>(
-        "SELECT customer_id, status, since FROM customer_lifecycle WHERE status IN ('warm', 'cold', 'lost')",
+        // A call task needs a number to call, and only a call to that number can close it.
+        `SELECT l.customer_id, l.status, l.since FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id
+         WHERE l.status IN ('warm', 'cold', 'lost') AND c.phone IS NOT NULL`,
       )
       .raw()
       .all();
