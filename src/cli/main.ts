@@ -6,9 +6,8 @@ import { Command, CommanderError, Option } from "commander";
 import { AppError, ExitCode, LockedError } from "../errors.js";
 import { IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { createContext, openForReading, openForWriting, type GlobalOptions } from "./context.js";
-import { importFiles, type ImportFlags } from "./commands/import.js";
+import type { ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
-import { runDemo } from "./commands/demo.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { createLogger } from "../log.js";
@@ -75,6 +74,8 @@ Examples:
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const db = openForWriting(config);
       try {
+        // Loaded when used: the import machinery (csv-parse, iconv-lite, workers) would slow every command's start.
+        const { importFiles } = await import("./commands/import.js");
         const { firstError } = await importFiles(db, config, log, kind, files, flags);
         if (firstError) throw firstError;
       } finally {
@@ -102,6 +103,7 @@ Examples:
     .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
     .action(async (flags: { db: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
+      const { runDemo } = await import("./commands/demo.js");
       await runDemo(
         { db: flags.db },
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),

@@ -3,7 +3,8 @@
  * links (cart, signed unsubscribe), the headers (Message-ID from the idempotency key,
  * List-Unsubscribe), composed into MIME text.
  */
-import Handlebars from "handlebars";
+import type Handlebars from "handlebars";
+import { handlebars } from "./lazy.js";
 import type { Config } from "../config/schema.js";
 import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
@@ -85,7 +86,7 @@ export interface MessageSettings {
 /** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
 export function messageSettings(config: Config, secret: string | null): MessageSettings {
   const compileLink = (template: string | null) =>
-    template === null ? null : Handlebars.compile(template, { noEscape: true, strict: false });
+    template === null ? null : handlebars().compile(template, { noEscape: true, strict: false });
   return {
     from: config.delivery.from,
     unsubscribeMailto: config.delivery.unsubscribe_mailto ?? config.delivery.from,

@@ -15,7 +15,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import Handlebars from "handlebars";
+import type Handlebars from "handlebars";
+import { handlebars } from "./lazy.js";
 import { ConfigError } from "../errors.js";
 import { minorDigits } from "../money.js";
 
@@ -229,7 +230,7 @@ export function createRenderer(options: { dir: string; defaultLocale: string }):
   const envs = new Map<string, typeof Handlebars>();
   const envFor = (locale: string) =>
     cached(envs, locale, () => {
-      const env = Handlebars.create();
+      const env = handlebars().create();
       registerHelpers(env, locale);
       for (const [name, byLocale] of partials) env.registerPartial(name, read(pick(byLocale, locale)!));
       return env;

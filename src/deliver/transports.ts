@@ -12,7 +12,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import nodemailer from "nodemailer";
+import { nodemailer } from "./lazy.js";
 import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
 import type { Config } from "../config/schema.js";
 import { ConfigError, UnavailableError } from "../errors.js";
@@ -166,7 +166,7 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
       });
     },
   };
-  const transporter = nodemailer.createTransport(options);
+  const transporter = nodemailer().createTransport(options);
   const where = `${smtp.host}:${smtp.port}`;
   return {
     name: "smtp",
