@@ -8,7 +8,7 @@ import { InputMissingError, UsageError } from "../errors.js";
 import type { Db } from "../store/open.js";
 import { draftCarts } from "./carts.js";
 import { isoWeekOf } from "./clock.js";
-import { buildMessage, cartPayload, type OutgoingMessage } from "./message.js";
+import { buildMessage, cartPayload, type OutgoingMessage, type CartPayload } from "./message.js";
 import type { DeliverySetup } from "./setup.js";
 import { digestPayload } from "./weekly.js";
 
@@ -23,14 +23,8 @@ export interface Preview {
   message: OutgoingMessage;
 }
 
-interface CustomerRow {
-  id: number;
-  external_id: string | null;
-  first_name: string | null;
-  name: string | null;
-  email: string | null;
-  locale: string | null;
-}
+/** The customer columns a message is addressed and rendered with. */
+type CustomerRow = CartPayload["customer"];
 
 /** A customer by the shop's id (C001), else by comeback's numeric id. */
 function findCustomer(db: Db, id: string): CustomerRow {

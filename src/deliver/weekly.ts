@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
 import { assembleCarts, cartsOfWeek, type Cart } from "./carts.js";
 import { isoWeekOf, type IsoWeek } from "./clock.js";
-import { cartPayload, type DigestPayload, type WinbackPayload } from "./message.js";
+import { cartPayload, type DigestPayload, type WinbackPayload, type CartPayload } from "./message.js";
 
 import { Outbox } from "./outbox.js";
 import { dueTasksForDigest, dueWinbackEmails } from "../plan/winback/due.js";
@@ -39,14 +39,8 @@ export interface QueueReport {
   }[];
 }
 
-interface CustomerRow {
-  id: number;
-  external_id: string | null;
-  first_name: string | null;
-  name: string | null;
-  email: string | null;
-  locale: string | null;
-}
+/** The customer columns a message is addressed and rendered with. */
+type CustomerRow = CartPayload["customer"];
 
 /** Steps 2 and 3; call inside a transaction. */
 export function queueWeek(
