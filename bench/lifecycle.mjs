@@ -27,12 +27,14 @@ import Database from "better-sqlite3";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "dist", "bin", "comeback.js");
+/** The lifecycle and tasks of `comeback plan` without its replenishment part (see plan-lifecycle.mjs). */
+const PLAN_LIFECYCLE = join(ROOT, "bench", "plan-lifecycle.mjs");
 const WORK = join(ROOT, "bench", "out", "lifecycle");
 
-function comeback(args, config) {
+function comeback(args, config, script = CLI) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, "--config", config, ...args], {
+    const child = spawn(process.execPath, [script, "--config", config, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out = [];
@@ -105,17 +107,17 @@ export async function main(argv = process.argv.slice(2)) {
 
   const now = values.now;
   const steps = [
-    { name: "plan", args: ["plan-lifecycle", "--now", now, "--json"], target: 3 },
-    { name: "replan", args: ["plan-lifecycle", "--now", now, "--json"], target: 3 },
+    { name: "plan", args: ["--now", now], script: PLAN_LIFECYCLE, target: 3 },
+    { name: "replan", args: ["--now", now], script: PLAN_LIFECYCLE, target: 3 },
     { name: "fit", args: ["model", "fit", "--now", now, "--json"], target: 10 },
     { name: "lost", args: ["lost", "--now", now, "--json"], target: 1 },
     { name: "tasks", args: ["tasks", "--now", now, "--json"], target: 1 },
-    { name: "bgnbd", args: ["plan-lifecycle", "--now", now, "--json"], target: null, config: bgnbdConfig },
+    { name: "bgnbd", args: ["--now", now], script: PLAN_LIFECYCLE, target: null, config: bgnbdConfig },
   ];
   const results = [];
   for (const step of steps) {
     progress(`${step.name}…`);
-    const run = await comeback(step.args, step.config ?? config);
+    const run = await comeback(step.args, step.config ?? config, step.script);
     const result = {
       name: step.name,
       seconds: run.seconds,
