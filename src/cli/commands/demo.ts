@@ -12,7 +12,7 @@ import { openStore } from "../../store/open.js";
 import { print } from "../output.js";
 import { importFiles } from "./import.js";
 import { collectStatus, printStatus } from "./status.js";
-import { runPlan } from "../../plan/run.js";
+import { runPlan, type PlanReport } from "../../plan/run.js";
 import { acquireRunLock } from "../../deliver/lock.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly } from "../../deliver/weekly.js";
@@ -84,6 +84,7 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       print(
         table([
           ["week", report.week],
+          ...planRows(report.planned as PlanReport),
           ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
           ["queued", `${report.messages.queued} message(s); digest: ${report.digest}`],
           ["messages", sendSummary(report.messages)],
@@ -109,4 +110,19 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
   } finally {
     db.close();
   }
+}
+
+/** What the plan found, in two lines: reminders, and customers by lifecycle status. */
+function planRows(plan: PlanReport): [string, string][] {
+  const statuses = Object.entries(plan.lifecycle.counts)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${status.replace("_", " ")} ${n}`)
+    .join(", ");
+  return [
+    [
+      "reminders",
+      `${plan.replenishment.reminders.open} open, ${plan.replenishment.due_this_week} due this week`,
+    ],
+    ["customers", statuses],
+  ];
 }
