@@ -14,9 +14,6 @@ export function positiveInteger(text: string): number {
   return n;
 }
 
-export const NOW_HELP =
-  "the time to act as if it were: 2026-03-02 (midnight), 2026-03-02T09:30 (shop time) or …Z";
-
 /** Under --now the clock stands still; otherwise it runs, so a long batch sees the window close. */
 export function clockFor(now: string, fixed: boolean): () => string {
   return fixed ? () => now : nowIso;

@@ -2,6 +2,10 @@
 import { UsageError } from "../errors.js";
 import { makeDateParser, nowIso } from "../time.js";
 
+/** The help of every `--now` option. */
+export const NOW_HELP =
+  "the time to act as if it were: 2026-03-02 (midnight), 2026-03-02T09:30 (shop time) or …Z";
+
 /**
  * An ISO date or date-time; without an offset it is the shop's local time, and a date alone is
  * that day's start (00:00) in the shop's timezone. Returns UTC ISO text; the clock when absent.

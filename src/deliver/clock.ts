@@ -1,27 +1,10 @@
 /**
- * The delivery clock: `--now`, ISO weeks and the send window, all in the shop's timezone.
+ * The delivery clock: ISO weeks and the send window, in the shop's timezone (`--now` is src/cli/now.ts).
  * Instants are UTC ISO text with whole seconds (`2026-03-02T08:00:00Z`), as stored everywhere.
  */
 import { DateTime } from "luxon";
-import { UsageError } from "../errors.js";
 
 const toIso = (dt: DateTime): string => dt.toUTC().toISO({ suppressMilliseconds: true })!.replace(".000", "");
-
-/**
- * `--now`: a date (`2026-03-02`, midnight in the shop's timezone), a local date-time (`2026-03-02T09:30`,
- * in the shop's timezone) or an instant with an offset (`2026-03-02T09:30:00+01:00`, `…Z`).
- * Without it, the machine's clock.
- */
-export function parseNow(text: string | undefined, zone: string): string {
-  if (text === undefined) return toIso(DateTime.utc().startOf("second"));
-  const parsed = DateTime.fromISO(text.trim().replace(" ", "T"), { zone, setZone: true });
-  if (!parsed.isValid) {
-    throw new UsageError(
-      `--now "${text}" is not a date or time: expected e.g. 2026-03-02, 2026-03-02T09:30 (in the shop's timezone ${zone}) or 2026-03-02T08:30:00Z`,
-    );
-  }
-  return toIso(parsed.startOf("second"));
-}
 
 export interface IsoWeek {
   /** `2026-W10` */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isoWeekOf, nextWindowOpening, parseNow } from "../../src/deliver/clock.js";
+import { isoWeekOf, nextWindowOpening } from "../../src/deliver/clock.js";
+import { parseNow } from "../../src/cli/now.js";
 import { buildMessage, messageSettings, type CartPayload } from "../../src/deliver/message.js";
 import { composeEmail, encodeText, formatMailbox, messageIdFor } from "../../src/deliver/mime.js";
 import { createRenderer, formatMoney, pluralForm } from "../../src/deliver/render.js";

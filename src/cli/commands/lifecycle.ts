@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { DataError } from "../../errors.js";
 import { dayToDate, makeDayOf } from "../../plan/days.js";
-import { parseNow } from "../now.js";
+import { NOW_HELP, parseNow } from "../now.js";
 import { minorDigits } from "../../money.js";
 import { fitModel, type LifecycleReport } from "../../plan/lifecycle/plan.js";
 import { listLost, LOST_KEYS, parseStatuses } from "../../plan/lifecycle/lost.js";
@@ -11,8 +11,6 @@ import type { TasksReport } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
 import { formatCount, print, printJson, table } from "../output.js";
-
-const NOW_HELP = "as of this ISO date (start of the day, shop time) or date-time (default: now)";
 
 export function registerLifecycleCommands(program: Command): void {
   const model = program.command("model").description("the BG/NBD model of who is still a customer");

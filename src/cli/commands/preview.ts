@@ -1,12 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Argument, type Command } from "commander";
-import { parseNow } from "../../deliver/clock.js";
+import { NOW_HELP, parseNow } from "../now.js";
 import { PREVIEW_KINDS, previewEmail, type PreviewKind } from "../../deliver/preview.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runPlan } from "../../plan/run.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
-import { NOW_HELP } from "../deliver-run.js";
 import { print, printJson } from "../output.js";
 
 interface PreviewFlags {

@@ -1,12 +1,11 @@
 import type { Command } from "commander";
-import { parseNow } from "../../deliver/clock.js";
+import { NOW_HELP, parseNow } from "../now.js";
 import { acquireRunLock } from "../../deliver/lock.js";
 import { sendDue } from "../../deliver/send.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import {
   clockFor,
-  NOW_HELP,
   positiveInteger,
   sendNotes,
   sendOptions,

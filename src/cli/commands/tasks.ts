@@ -1,13 +1,11 @@
 /** `comeback tasks` (the open win-back call tasks) and `comeback tasks close ID --reason TEXT`. */
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { parseNow } from "../now.js";
+import { NOW_HELP, parseNow } from "../now.js";
 import { closeTask, listOpenTasks, TASK_KEYS } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
 import { formatCount, print, printJson } from "../output.js";
-
-const NOW_HELP = "as of this ISO date (start of the day, shop time) or date-time (default: now)";
 
 export function registerTaskCommands(program: Command): void {
   const tasks = program

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { acquireRunLock } from "../../deliver/lock.js";
-import { parseNow } from "../../deliver/clock.js";
+import { NOW_HELP, parseNow } from "../now.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly, type WeeklyReport } from "../../deliver/weekly.js";
 import { runPlan } from "../../plan/run.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import {
   clockFor,
-  NOW_HELP,
   positiveInteger,
   sendNotes,
   sendOptions,
