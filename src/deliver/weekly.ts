@@ -10,6 +10,7 @@ import { isoWeekOf, type IsoWeek } from "./clock.js";
 import { cartPayload, type DigestPayload, type WinbackPayload, type CartPayload } from "./message.js";
 
 import { Outbox } from "./outbox.js";
+import { runPlan, type PlanReport } from "../plan/run.js";
 import { dueTasksForDigest, dueWinbackEmails } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
 import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./send.js";
@@ -18,9 +19,6 @@ import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./s
 export const DIGEST_MAX_CARTS = 200;
 /** The digest lists this many call tasks; `comeback tasks` has them all. */
 export const DIGEST_MAX_TASKS = 100;
-
-/** Step 1: recomputes the derived state for `now` (the CLI passes runPlan: reminders, lifecycle, tasks). */
-export type PlanHook = (db: Db, now: string) => unknown;
 
 export interface QueueReport {
   week: string;
@@ -208,8 +206,7 @@ export interface WeeklyOptions {
   now: string;
   dryRun?: boolean;
   limit?: number;
-  plan?: PlanHook;
-  config: Pick<Config, "currency" | "operator" | "timezone" | "winback">;
+  config: Config;
   /** How to send (step 4); not used for a dry run. */
   send: () => SendOptions;
 }
@@ -218,7 +215,7 @@ export interface WeeklyReport {
   now: string;
   week: string;
   dry_run: boolean;
-  planned: unknown;
+  planned: PlanReport;
   carts: { new: number; existing: number };
   digest: QueueReport["digest"];
   messages: {
@@ -239,20 +236,20 @@ export interface WeeklyReport {
 
 export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyReport> {
   const week = isoWeekOf(options.now, options.config.timezone);
-  let planned: unknown = null;
+  let planned: PlanReport;
   let queued: QueueReport;
   if (options.dryRun) {
     db.exec("BEGIN IMMEDIATE");
     try {
       // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
-      if (options.plan) planned = await options.plan(db, options.now);
+      planned = runPlan(db, options.config, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit);
     } finally {
       db.exec("ROLLBACK");
     }
   } else {
     // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
-    if (options.plan) planned = await options.plan(db, options.now);
+    planned = runPlan(db, options.config, options.now);
     queued = db
       .transaction(() => queueWeek(db, options.config, week, options.now, options.limit))
       .immediate();

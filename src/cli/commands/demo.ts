@@ -12,7 +12,7 @@ import { openStore } from "../../store/open.js";
 import { print } from "../output.js";
 import { importFiles } from "./import.js";
 import { collectStatus, printStatus } from "./status.js";
-import { runPlan, type PlanReport } from "../../plan/run.js";
+import type { PlanReport } from "../../plan/run.js";
 import { acquireRunLock } from "../../deliver/lock.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly } from "../../deliver/weekly.js";
@@ -77,14 +77,13 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       const report = await runWeekly(db, {
         now: DEMO_NOW,
         config,
-        plan: (planDb, planNow) => runPlan(planDb, config, planNow),
         send: () =>
           sendOptions(config, setup, log, { now: () => DEMO_NOW, signals: { stopped: () => null } }),
       });
       print(
         table([
           ["week", report.week],
-          ...planRows(report.planned as PlanReport),
+          ...planRows(report.planned),
           ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
           ["queued", `${report.messages.queued} message(s); digest: ${report.digest}`],
           ["messages", sendSummary(report.messages)],

@@ -3,7 +3,6 @@ import { acquireRunLock } from "../../deliver/lock.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly, type WeeklyReport } from "../../deliver/weekly.js";
-import { runPlan } from "../../plan/run.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import {
   clockFor,
@@ -63,7 +62,6 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
             now,
             dryRun: flags.dryRun,
             limit: flags.limit,
-            plan: (planDb, planNow) => runPlan(planDb, config, planNow),
             config,
             send: () =>
               sendOptions(config, setup, log, {
