@@ -43,6 +43,9 @@ export async function seedReminders(dir: string, seeds: Seed[]): Promise<void> {
     );
     expect(set.code, set.stderr).toBe(0);
   }
+  // The dates take effect at the next plan: weekly plans first; preview shows what the last plan left.
+  const plan = await run(["plan", "--now", "2026-03-01"], { cwd: dir });
+  expect(plan.code, plan.stderr).toBe(0);
 }
 
 /** The default seeds: four customers (C001 de, C002 ru, C003 en, C004 opted out) due in 2026-W10. */

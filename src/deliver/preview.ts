@@ -69,7 +69,7 @@ export function previewEmail(
       const [cart] = [...draftCarts(db, week, { defaultCurrency: config.currency, customerId: customer.id })];
       if (!cart) {
         throw new InputMissingError(
-          `customer "${customerId}" has no open reminder due by ${week.sunday} (the end of ${week.week}): there is no cart to show; try a later --now`,
+          `customer "${customerId}" has no open reminder due by ${week.sunday} (the end of ${week.week}): there is no cart to show. Run comeback plan after an import, or try a later --now`,
         );
       }
       payload = cartPayload(cart, week, customer);

@@ -4,7 +4,6 @@ import { Argument, type Command } from "commander";
 import { NOW_HELP, parseNow } from "../now.js";
 import { PREVIEW_KINDS, previewEmail, type PreviewKind } from "../../deliver/preview.js";
 import { deliverySetup } from "../../deliver/setup.js";
-import { runPlan } from "../../plan/run.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { print, printJson } from "../output.js";
 
@@ -40,8 +39,6 @@ Examples:
       const setup = deliverySetup(config, { needSecret: kind === "cart", sending: false });
       const db = openForReading(config);
       try {
-        // What weekly would send is planned first, so a preview after an import shows the new reminders.
-        runPlan(db, config, now);
         const preview = previewEmail(db, config, setup, kind, flags.customer, now);
         const { message } = preview;
         if (flags.out) writeFileSync(resolve(flags.out), message.rendered.html);
