@@ -13,7 +13,7 @@
  * better-sqlite3 is native and stays in node_modules; handlebars and nodemailer are CommonJS loaded
  * with createRequire when a message is rendered (src/deliver/lazy.ts), so they stay there too.
  */
-import { chmodSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = {
@@ -27,9 +27,13 @@ const common = {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
 };
 
+// tsc emitted its own dist/bin; chunks of earlier builds would pile up beside the new ones.
+rmSync("dist/bin", { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { comeback: "bin/comeback.ts" },

@@ -4,6 +4,19 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * A listing as a JSON array with one compact object per line: still one JSON document, and a line
+ * per row for grep. Indenting every key of 65,000 customers made the output a quarter bigger.
+ */
+export function printJsonRows(rows: readonly unknown[]): void {
+  printJsonTexts(rows.map((row) => JSON.stringify(row)));
+}
+
+/** The same, for rows that are JSON texts already (made by SQLite: src/store/listing.ts). */
+export function printJsonTexts(texts: readonly string[]): void {
+  process.stdout.write(texts.length === 0 ? "[]\n" : `[\n${texts.join(",\n")}\n]\n`);
+}
+
 /** A warning on stderr, for the admin (cron mails stderr). */
 export function warn(message: string): void {
   process.stderr.write(`comeback: warning: ${message}\n`);

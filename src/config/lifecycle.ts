@@ -2,7 +2,7 @@
  * The `lifecycle` and `winback` config sections: how customers are sorted by how far they have
  * drifted, and how often a manager calls and an email goes out to win them back.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A section or object where an empty YAML value means "the default". */
 function orDefault<T extends z.ZodType>(schema: T, fallback: unknown) {

@@ -2,7 +2,7 @@
  * The `replenishment` section: how long what a shop sells lasts, and how to remind. Kept in its own
  * file so the schema of each planner can grow without touching the others.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const DEFAULT_LEAD_DAYS = 7;
 export const DEFAULT_MAX_REMINDERS = 3;

@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { IANAZone } from "luxon";
-import { z } from "zod";
+import * as z from "zod";
 import { FIELDS_BY_KIND, IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { formatKeyPath, type KeyPath } from "./env.js";
 import { replenishmentSchema } from "./replenishment.js";

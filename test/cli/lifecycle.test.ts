@@ -164,6 +164,10 @@ describe("lifecycle (rhythm)", () => {
     expect(csv).toContain(`,491701000002,"'=HYPERLINK(""http://evil"")",warm,`);
     expect(csv).toContain(",'@Lena Lost,lost,");
     expect(csv).not.toMatch(/,[=+@-]/);
+    // The JSON (written by SQLite) and the CSV (from rows) are one listing: same customers, same order.
+    const csvIds = csv.trim().split("\n").slice(1).map((line) => line.split(",")[0]);
+    expect(csvIds).toEqual(["W", "K", "L"]);
+    expect(csv).toContain(",2024-03-23,30,70,,,2024-05-21");
 
     const both = await run(["lost", "--json", "--csv", "x.csv"], { cwd: dir });
     expect(both.code).toBe(2);

@@ -8,7 +8,7 @@ import { isoWeekOf, localDayOf, parseIsoWeek } from "../../plan/replenishment/da
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { toCsv } from "../csv.js";
 import { parseNow } from "../now.js";
-import { formatCount, print, printJson } from "../output.js";
+import { formatCount, print, printJsonRows } from "../output.js";
 
 interface DueFlags {
   now?: string;
@@ -51,7 +51,7 @@ Examples:
       } finally {
         db.close();
       }
-      if (flags.json) return printJson(rows);
+      if (flags.json) return printJsonRows(rows);
       if (flags.csv !== undefined) {
         const file = path.resolve(flags.csv);
         try {

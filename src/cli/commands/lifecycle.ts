@@ -6,11 +6,17 @@ import { dayToDate, makeDayOf } from "../../plan/days.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { minorDigits } from "../../money.js";
 import { fitModel, type LifecycleReport } from "../../plan/lifecycle/plan.js";
-import { listLost, LOST_KEYS, parseStatuses } from "../../plan/lifecycle/lost.js";
+import {
+  lifecycleState,
+  listLost,
+  listLostJson,
+  LOST_KEYS,
+  parseStatuses,
+} from "../../plan/lifecycle/lost.js";
 import type { TasksReport } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson, table } from "../output.js";
+import { formatCount, print, printJson, printJsonTexts, table } from "../output.js";
 
 export function registerLifecycleCommands(program: Command): void {
   const model = program.command("model").description("the BG/NBD model of who is still a customer");
@@ -102,7 +108,7 @@ Examples:
         const now = parseNow(flags.now, config.timezone);
         const db = openForReading(config);
         try {
-          const { state, rows } = listLost(db, statuses);
+          const state = lifecycleState(db);
           if (state === null) {
             process.stderr.write("comeback: no lifecycle has been planned yet: run comeback plan first\n");
           } else if (state.as_of_day !== dayOfNow(now, config.timezone)) {
@@ -110,11 +116,12 @@ Examples:
               `comeback: statuses are as of the last plan (${state.as_of_day}); plan as of ${dayOfNow(now, config.timezone)} to bring them up to date\n`,
             );
           }
+          if (flags.json) return printJsonTexts(state ? listLostJson(db, statuses, state) : []);
+          const rows = state ? listLost(db, statuses, state) : [];
           if (flags.csv) {
             writeCsvFile(flags.csv, LOST_KEYS, rows as unknown as Record<string, unknown>[]);
             return print(`${formatCount(rows.length)} customers written to ${flags.csv}`);
           }
-          if (flags.json) return printJson(rows);
           if (rows.length === 0) return print(`No ${statuses.join(", ")} customers.`);
           for (const r of rows) {
             print(

@@ -2,10 +2,10 @@
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { NOW_HELP, parseNow } from "../now.js";
-import { closeTask, listOpenTasks, TASK_KEYS } from "../../plan/winback/tasks.js";
+import { closeTask, listOpenTasks, listOpenTasksJson, TASK_KEYS } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson } from "../output.js";
+import { formatCount, print, printJson, printJsonTexts } from "../output.js";
 
 export function registerTaskCommands(program: Command): void {
   const tasks = program
@@ -33,12 +33,12 @@ Examples:
       const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
+        if (flags.json) return printJsonTexts(listOpenTasksJson(db, config, now));
         const rows = listOpenTasks(db, config, now);
         if (flags.csv) {
           writeCsvFile(flags.csv, TASK_KEYS, rows as unknown as Record<string, unknown>[]);
           return print(`${formatCount(rows.length)} tasks written to ${flags.csv}`);
         }
-        if (flags.json) return printJson(rows);
         if (rows.length === 0) return print("No open tasks.");
         for (const t of rows) {
           print(

@@ -4,7 +4,7 @@
  */
 import type { Db } from "../../store/open.js";
 import { UsageError } from "../../errors.js";
-import { dateToDay } from "../days.js";
+import { keysOf, selectColumns, selectJsonObject, type Columns } from "../../store/listing.js";
 import { STATUSES, type LifecycleStatus } from "./classify.js";
 
 export interface LostRow {
@@ -23,21 +23,25 @@ export interface LostRow {
   next_contact_on: string | null;
 }
 
-export const LOST_KEYS = [
-  "customer_id",
-  "email",
-  "phone",
-  "name",
-  "status",
-  "since",
-  "orders",
-  "last_order_on",
-  "typical_gap_days",
-  "days_since_last",
-  "p_alive",
-  "expected_purchases_90d",
-  "next_contact_on",
-] as const satisfies readonly (keyof LostRow)[];
+/** The listing's columns, in order (one place for the CSV, the JSON and the rows). */
+const LOST_COLUMNS = [
+  ["customer_id", "COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1))"],
+  ["email", "c.email_display"],
+  ["phone", "c.phone"],
+  ["name", "c.name"],
+  ["status", "l.status"],
+  ["since", "l.since"],
+  ["orders", "l.orders"],
+  ["last_order_on", "l.last_order_on"],
+  ["typical_gap_days", "l.typical_gap_days"],
+  // Whole days between two dates: their unix times differ by a multiple of 86,400.
+  ["days_since_last", "(unixepoch(:as_of_day) - unixepoch(l.last_order_on)) / 86400"],
+  ["p_alive", "l.p_alive"],
+  ["expected_purchases_90d", "l.expected_purchases_90d"],
+  ["next_contact_on", "l.next_contact_on"],
+] as const satisfies Columns<keyof LostRow>;
+
+export const LOST_KEYS = keysOf(LOST_COLUMNS);
 
 export interface LifecycleState {
   as_of: string;
@@ -55,6 +59,9 @@ export function lifecycleState(db: Db): LifecycleState | null {
 
 /** Statuses in the order a list shows them: the most urgent to win back first. */
 const ORDER: Record<LifecycleStatus, number> = { warm: 0, cold: 1, lost: 2, won_back: 3, new: 4, active: 5 };
+const ORDER_SQL = `CASE l.status ${Object.entries(ORDER)
+  .map(([status, rank]) => `WHEN '${status}' THEN ${rank}`)
+  .join(" ")} END`;
 
 export function parseStatuses(text: string | undefined): LifecycleStatus[] {
   if (text === undefined) return ["warm", "cold", "lost"];
@@ -72,47 +79,29 @@ export function parseStatuses(text: string | undefined): LifecycleStatus[] {
   return [...new Set(wanted)] as LifecycleStatus[];
 }
 
-export function listLost(
-  db: Db,
-  statuses: readonly LifecycleStatus[],
-): { state: LifecycleState | null; rows: LostRow[] } {
-  const state = lifecycleState(db);
-  if (state === null) return { state, rows: [] };
-  const asOfDay = dateToDay(state.as_of_day);
-  // A plain scan of the lifecycle table beats its status index here: most rows are wanted, and the
-  // index would visit them in random order. Sorted in JS rather than by a temporary B-tree.
-  const raw = db
-    .prepare<[string], unknown[]>(
-      `SELECT COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1)),
-              c.email_display, c.phone, c.name, l.status, l.since, l.orders, l.last_order_on,
-              l.typical_gap_days, l.p_alive, l.expected_purchases_90d, l.next_contact_on, l.customer_id
-       FROM customer_lifecycle l NOT INDEXED JOIN customers c ON c.id = l.customer_id
-       WHERE l.status IN (SELECT value FROM json_each(?))`,
-    )
-    .raw()
-    .all(JSON.stringify(statuses));
-  const rows: (LostRow & { id: number })[] = raw.map((r) => ({
-    customer_id: r[0] as string,
-    email: r[1] as string | null,
-    phone: r[2] as string | null,
-    name: r[3] as string | null,
-    status: r[4] as LifecycleStatus,
-    since: r[5] as string,
-    orders: r[6] as number,
-    last_order_on: r[7] as string,
-    typical_gap_days: r[8] as number,
-    days_since_last: asOfDay - dateToDay(r[7] as string),
-    p_alive: r[9] as number | null,
-    expected_purchases_90d: r[10] as number | null,
-    next_contact_on: r[11] as string | null,
-    id: r[12] as number,
-  }));
-  // The most urgent status first; within one, the longest silent first.
-  rows.sort(
-    (a, b) =>
-      ORDER[a.status] - ORDER[b.status] ||
-      (a.last_order_on < b.last_order_on ? -1 : a.last_order_on > b.last_order_on ? 1 : a.id - b.id),
-  );
-  for (const row of rows) delete (row as Partial<typeof row>).id;
-  return { state, rows };
+/**
+ * The customers of the given statuses as of the last plan: the most urgent status first, and within
+ * one, the longest silent first. A plain scan of the lifecycle table beats its status index here:
+ * most rows are wanted, and the index would visit them in random order.
+ */
+function lostQuery(select: string): string {
+  return `SELECT ${select}
+          FROM customer_lifecycle l NOT INDEXED JOIN customers c ON c.id = l.customer_id
+          WHERE l.status IN (SELECT value FROM json_each(:statuses))
+          ORDER BY ${ORDER_SQL}, l.last_order_on, l.customer_id`;
+}
+
+/** The listing as of the last plan (`state`, from lifecycleState), as rows for CSV and the terminal. */
+export function listLost(db: Db, statuses: readonly LifecycleStatus[], state: LifecycleState): LostRow[] {
+  return db
+    .prepare<{ statuses: string; as_of_day: string }, LostRow>(lostQuery(selectColumns(LOST_COLUMNS)))
+    .all({ statuses: JSON.stringify(statuses), as_of_day: state.as_of_day });
+}
+
+/** The same listing as one JSON object text per row (see src/store/listing.ts for why). */
+export function listLostJson(db: Db, statuses: readonly LifecycleStatus[], state: LifecycleState): string[] {
+  return db
+    .prepare<{ statuses: string; as_of_day: string }, string>(lostQuery(selectJsonObject(LOST_COLUMNS)))
+    .pluck()
+    .all({ statuses: JSON.stringify(statuses), as_of_day: state.as_of_day });
 }

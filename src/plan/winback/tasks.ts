@@ -8,6 +8,7 @@
 import type { Config } from "../../config/schema.js";
 import { UsageError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
+import { keysOf, selectColumns, selectJsonObject, type Columns } from "../../store/listing.js";
 import { dayToDate, makeDayOf } from "../days.js";
 import { currentSlot } from "./cadence.js";
 
@@ -163,46 +164,66 @@ export interface TaskRow {
   created_at: string;
 }
 
-export const TASK_KEYS = [
-  "task_id",
-  "due_on",
-  "status",
-  "contact_number",
-  "customer_id",
-  "name",
-  "phone",
-  "email",
-  "orders",
-  "last_order_on",
-  "last_order_items",
-  "previous_calls",
-  "last_call_at",
-  "created_at",
-] as const satisfies readonly (keyof TaskRow)[];
+/** The columns of `tasks` (one place for the CSV, the JSON, the rows and the digest). */
+const TASK_COLUMNS = [
+  ["task_id", "t.id"],
+  ["due_on", "t.due_on"],
+  ["status", "t.lifecycle_status"],
+  ["contact_number", "t.contact_number"],
+  ["customer_id", "COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1))"],
+  ["name", "c.name"],
+  ["phone", "c.phone"],
+  ["email", "c.email_display"],
+  ["orders", "l.orders"],
+  ["last_order_on", "l.last_order_on"],
+  // What was in the last order, as "2 × Coffee; 1 × Filter", built in SQL: one query, not one per task.
+  [
+    "last_order_items",
+    `COALESCE((SELECT group_concat(item, '; ') FROM (
+       SELECT CASE WHEN i.quantity = CAST(i.quantity AS INTEGER) THEN CAST(i.quantity AS INTEGER) ELSE i.quantity END
+              || ' × ' || COALESCE(i.product_name, i.sku, '?') AS item
+       FROM order_lines i WHERE i.order_id = l.last_order_id AND i.quantity > 0 ORDER BY i.line_key)), '')`,
+  ],
+  [
+    "previous_calls",
+    "(SELECT count(*) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now)",
+  ],
+  [
+    "last_call_at",
+    "(SELECT max(k.started_at) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now)",
+  ],
+  ["created_at", "t.created_at"],
+] as const satisfies Columns<keyof TaskRow>;
+
+export const TASK_KEYS = keysOf(TASK_COLUMNS);
 
 /**
  * Open tasks due on or before `now`'s day, with what a caller needs: who, how to reach them, their
- * last order and what was in it, how many orders, and the calls to them so far. Also the digest's list.
+ * last order and what was in it, how many orders, and the calls to them so far.
  */
+function openTasksQuery(select: string): string {
+  return `SELECT ${select}
+          FROM tasks t JOIN customers c ON c.id = t.customer_id
+          LEFT JOIN customer_lifecycle l ON l.customer_id = t.customer_id
+          WHERE t.state = 'open' AND t.due_on <= :today
+          ORDER BY t.due_on, t.id`;
+}
+
+function openTasksParams(config: Pick<Config, "timezone">, now: string): { now: string; today: string } {
+  return { now, today: dayToDate(makeDayOf(config.timezone)(now)) };
+}
+
+/** The open tasks as rows: for CSV, the terminal and the managers' digest. */
 export function listOpenTasks(db: Db, config: Pick<Config, "timezone">, now: string): TaskRow[] {
-  const today = dayToDate(makeDayOf(config.timezone)(now));
-  // What was in the last order, as "2 × Coffee; 1 × Filter", built in SQL: one query, not one per task.
   return db
-    .prepare<[{ now: string; today: string }], TaskRow>(
-      `SELECT t.id AS task_id, t.due_on, t.lifecycle_status AS status, t.contact_number,
-              COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1)) AS customer_id,
-              c.name, c.phone, c.email_display AS email, l.orders, l.last_order_on,
-              COALESCE((SELECT group_concat(item, '; ') FROM (
-                 SELECT CASE WHEN i.quantity = CAST(i.quantity AS INTEGER) THEN CAST(i.quantity AS INTEGER) ELSE i.quantity END
-                        || ' × ' || COALESCE(i.product_name, i.sku, '?') AS item
-                 FROM order_lines i WHERE i.order_id = l.last_order_id AND i.quantity > 0 ORDER BY i.line_key)), '') AS last_order_items,
-              (SELECT count(*) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now) AS previous_calls,
-              (SELECT max(k.started_at) FROM calls k WHERE c.phone IS NOT NULL AND k.phone_key = substr(c.phone, -9) AND k.started_at <= :now) AS last_call_at,
-              t.created_at
-       FROM tasks t JOIN customers c ON c.id = t.customer_id
-       LEFT JOIN customer_lifecycle l ON l.customer_id = t.customer_id
-       WHERE t.state = 'open' AND t.due_on <= :today
-       ORDER BY t.due_on, t.id`,
-    )
-    .all({ now, today });
+    .prepare<[{ now: string; today: string }], TaskRow>(openTasksQuery(selectColumns(TASK_COLUMNS)))
+    .all(openTasksParams(config, now));
+}
+
+/** The same, as one JSON object text per task (see src/store/listing.ts for why). */
+export function listOpenTasksJson(db: Db, config: Pick<Config, "timezone">, now: string): string[] {
+  return db
+    .prepare<[{ now: string; today: string }], string>(openTasksQuery(selectJsonObject(TASK_COLUMNS)))
+    .pluck()
+    .all(openTasksParams(config, now));
 }
