@@ -165,7 +165,11 @@ describe("lifecycle (rhythm)", () => {
     expect(csv).toContain(",'@Lena Lost,lost,");
     expect(csv).not.toMatch(/,[=+@-]/);
     // The JSON (written by SQLite) and the CSV (from rows) are one listing: same customers, same order.
-    const csvIds = csv.trim().split("\n").slice(1).map((line) => line.split(",")[0]);
+    const csvIds = csv
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split(",")[0]);
     expect(csvIds).toEqual(["W", "K", "L"]);
     expect(csv).toContain(",2024-03-23,30,70,,,2024-05-21");
 
