@@ -9,6 +9,7 @@
  * Layout (all in dist/bin, so the relative URLs the code uses hold in the bundle too):
  *   dist/bin/comeback.js      the program (with its shebang), and its lazily loaded chunks
  *   dist/bin/read/worker.js   the import's reader thread (src/import/run.ts starts ./read/worker.js)
+ *   dist/bin/plan-worker.js   a planner thread (src/plan/replenishment/plan.ts starts ./plan-worker.js)
  *
  * better-sqlite3 is native and stays in node_modules; handlebars and nodemailer are CommonJS loaded
  * with createRequire when a message is rendered (src/deliver/lazy.ts), so they stay there too.
@@ -42,4 +43,9 @@ await build({
   chunkNames: "[name]-[hash]",
 });
 await build({ ...common, entryPoints: ["src/import/read/worker.ts"], outfile: "dist/bin/read/worker.js" });
+await build({
+  ...common,
+  entryPoints: ["src/plan/replenishment/plan-worker.ts"],
+  outfile: "dist/bin/plan-worker.js",
+});
 chmodSync("dist/bin/comeback.js", 0o755);

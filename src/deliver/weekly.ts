@@ -242,14 +242,14 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     db.exec("BEGIN IMMEDIATE");
     try {
       // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
-      planned = runPlan(db, options.config, options.now);
+      planned = await runPlan(db, options.config, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit);
     } finally {
       db.exec("ROLLBACK");
     }
   } else {
     // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
-    planned = runPlan(db, options.config, options.now);
+    planned = await runPlan(db, options.config, options.now);
     queued = db
       .transaction(() => queueWeek(db, options.config, week, options.now, options.limit))
       .immediate();

@@ -1,12 +1,14 @@
 /**
- * `comeback plan`: every planner, one after the other, each in its own transaction, as of the same
- * `now`: replenishment reminders, each customer's lifecycle, then the win-back tasks (which read the
- * lifecycle just written).
+ * `comeback plan`: every planner as of the same `now`, in one transaction: replenishment
+ * reminders, each customer's lifecycle, then the win-back tasks (which read the lifecycle just
+ * written). A plan that fails or is killed leaves everything as it was.
+ *
+ * A large shop's reminders are planned on planner threads (see startReplenishment).
  */
 import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
 import { planLifecycle, type LifecycleReport } from "./lifecycle/plan.js";
-import { planReplenishment, type ReplenishmentReport } from "./replenishment/plan.js";
+import { startReplenishment, type ReplenishmentReport } from "./replenishment/plan.js";
 import { planTasks, type TasksReport } from "./winback/tasks.js";
 
 export interface PlanReport {
@@ -15,9 +17,21 @@ export interface PlanReport {
   tasks: TasksReport;
 }
 
-export function runPlan(db: Db, config: Config, nowIso: string): PlanReport {
-  const replenishment = planReplenishment(db, config, nowIso);
-  const lifecycle = planLifecycle(db, config, nowIso);
-  const tasks = planTasks(db, config, nowIso);
-  return { replenishment, lifecycle, tasks };
+export async function runPlan(db: Db, config: Config, nowIso: string): Promise<PlanReport> {
+  // Inside a caller's transaction (weekly --dry-run), a savepoint; else our own, holding the write
+  // lock from the start, so the planner threads read exactly the facts this connection sees.
+  const nested = db.inTransaction;
+  db.exec(nested ? "SAVEPOINT plan" : "BEGIN IMMEDIATE");
+  try {
+    // One after the other, not side by side: the lifecycle's working set on top of the planner
+    // threads' took a plan of the benchmark shop from 260 to 330–400 MB RSS, for 1 s less.
+    const replenishment = await startReplenishment(db, config, nowIso).finish();
+    const lifecycle = planLifecycle(db, config, nowIso);
+    const tasks = planTasks(db, config, nowIso);
+    db.exec(nested ? "RELEASE plan" : "COMMIT");
+    return { replenishment, lifecycle, tasks };
+  } catch (error) {
+    if (db.inTransaction) db.exec(nested ? "ROLLBACK TO plan; RELEASE plan" : "ROLLBACK");
+    throw error;
+  }
 }

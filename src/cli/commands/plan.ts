@@ -35,7 +35,7 @@ Examples:
       const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
-        const report = runPlan(db, config, now);
+        const report = await runPlan(db, config, now);
         if (flags.json) printJson({ now, ...report });
         else printPlan(now, report);
       } finally {

@@ -10,6 +10,7 @@ import { dayToDate, makeDayOf } from "../days.js";
 import { currentSlot, nextSlot } from "../winback/cadence.js";
 import { fitBgnbd, groupSummaries, type BgnbdFit, type BgnbdParams } from "./bgnbd.js";
 import { classify, FALLBACK_GAP_DAYS, STATUSES, type LifecycleStatus } from "./classify.js";
+import { RowWriter } from "../../store/rows.js";
 import { readHistories, shopMedianGap, type History } from "./history.js";
 import { summaryInWeeks } from "./summary.js";
 
@@ -189,8 +190,10 @@ export function planLifecycle(db: Db, config: PlanConfig, now: string): Lifecycl
     let changed = 0;
     let wonBackNew = 0;
     const wonBackOrders: number[] = [];
-    const upsert = db.prepare(
-      `INSERT OR REPLACE INTO customer_lifecycle (${COLUMNS.join(", ")}, digest) VALUES (${COLUMNS.map(() => "?").join(", ")}, ?)`,
+    const upsert = new RowWriter(
+      db,
+      `INSERT OR REPLACE INTO customer_lifecycle (${COLUMNS.join(", ")}, digest) VALUES`,
+      COLUMNS.length + 1,
     );
     for (const h of histories) {
       const c = classify(h.days, today, ctx);
@@ -229,8 +232,9 @@ export function planLifecycle(db: Db, config: PlanConfig, now: string): Lifecycl
       }
       const values = COLUMNS.map((key) => row[key]);
       const digest = rowHash(values.join("|"));
-      if (before?.[1] !== digest) upsert.run(...values, digest);
+      if (before?.[1] !== digest) upsert.add([...values, digest]);
     }
+    upsert.flush();
     // Customers with no purchase as of now (a backtest, or only cancelled orders) have no status.
     const remove = db.prepare("DELETE FROM customer_lifecycle WHERE customer_id = ?");
     for (const id of existing.keys()) remove.run(id);

@@ -8,7 +8,8 @@ import type { Db } from "../../store/open.js";
 import { planGroup, type ReminderRow } from "./compute.js";
 import { dayNumber, dayString } from "./dates.js";
 import { customerBatches, customerSettings, loadOverrides, ProductIndex } from "./facts.js";
-import { linesByGroup, planSettings } from "./plan.js";
+import { linesByGroup } from "./batch.js";
+import { planSettings } from "./plan.js";
 import { purchasesOf, type Purchase } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
 
@@ -62,7 +63,9 @@ export function explainCustomer(
   const settings = planSettings(config, nowIso);
   const orderIds = db.prepare<[number], string>("SELECT external_id FROM orders WHERE id = ?").pluck();
   const result: GroupExplanation[] = [];
-  for (const { customers } of customerBatches(db, products, config.timezone, nowIso, customerId)) {
+  for (const { customers } of customerBatches(db, products, config.timezone, nowIso, [
+    [customerId, customerId],
+  ])) {
     for (const customer of customers) {
       for (const [group, lines] of linesByGroup(customer, products)) {
         const purchases = purchasesOf(lines);
@@ -97,7 +100,9 @@ function latestPurchase(db: Db, config: Config, customerId: number, group: strin
   products.publish(db);
   const groups: string[] = [];
   let found: Purchase | undefined;
-  for (const { customers } of customerBatches(db, products, config.timezone, nowIso, customerId)) {
+  for (const { customers } of customerBatches(db, products, config.timezone, nowIso, [
+    [customerId, customerId],
+  ])) {
     for (const customer of customers) {
       for (const [key, lines] of linesByGroup(customer, products)) {
         groups.push(key);

@@ -73,6 +73,14 @@ export interface ReminderRow {
 export const EXPIRED_KEPT_DAYS = 28;
 
 export interface GroupOutcome {
+  customerId: number;
+  groupKey: string;
+  /** False when nothing could be planned (no rule, nothing learnable): no reminder at all. */
+  planned: boolean;
+  /**
+   * The reminder; null when nothing was planned, and when it is not kept (unless explaining):
+   * three quarters of a shop's groups expired long ago, and building their rows was a fifth of a plan.
+   */
   row: ReminderRow | null;
   /** False for a reminder that expired more than EXPIRED_KEPT_DAYS ago: it is not stored. */
   keep: boolean;
@@ -117,7 +125,16 @@ export function planGroup(
   const note = (make: () => string) => {
     if (explain) notes.push(make());
   };
-  const none = { row: null, keep: false, learnedWithoutRule: false, notes };
+  const { customerId } = customer;
+  const none = {
+    customerId,
+    groupKey,
+    planned: false,
+    row: null,
+    keep: false,
+    learnedWithoutRule: false,
+    notes,
+  };
   if (purchases.length === 0) return none;
 
   // The customer's own rhythm, learned over all their purchases of the group.
@@ -215,9 +232,16 @@ export function planGroup(
     note(() => `paused by the admin (remind pause${override?.paused ? " --group" : ""})`);
   } else state = "open";
 
+  const keep = !(state === "expired" && current.expiresOn < settings.today - EXPIRED_KEPT_DAYS);
+  const learnedWithoutRule = rule === null && basis !== "rule";
+  if (!keep && !explain)
+    return { customerId, groupKey, planned: true, row: null, keep, learnedWithoutRule, notes };
   return {
+    customerId,
+    groupKey,
+    planned: true,
     row: {
-      customer_id: customer.customerId,
+      customer_id: customerId,
       group_key: groupKey,
       purchase_order_id: purchase.orderId,
       sku: product.sku,
@@ -235,8 +259,8 @@ export function planGroup(
       reminder_number: current.number,
       state,
     },
-    keep: !(state === "expired" && current.expiresOn < settings.today - EXPIRED_KEPT_DAYS),
-    learnedWithoutRule: rule === null && basis !== "rule",
+    keep,
+    learnedWithoutRule,
     notes,
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Writing a plan, one batch of customers at a time: the batch's stored rows are read back as
  * (key, fingerprint) pairs, and only what differs is written. An unchanged row is never rewritten
- * (its updated_at stays), and a row nothing derives any more is deleted.
+ * (its updated_at stays), and a row nothing derives any more is deleted. Comparing (ReminderDiff)
+ * and writing (ReminderWriter) are apart, so planner threads can compare while one connection writes.
  */
 import type { Db } from "../../store/open.js";
+import { RowWriter } from "../../store/rows.js";
 import type { GroupOutcome, ReminderRow } from "./compute.js";
 
 /** Every column of `reminders` the planner derives, in table order. */
@@ -55,17 +57,127 @@ export interface MergeCounts {
   expired: number;
 }
 
-interface Stored {
-  fingerprint: string;
-  state: string;
-  lastPurchaseOn: string;
-  purchaseOrderId: number;
-  seen: boolean;
+/** Values of one reminders row, in REMINDER_COLUMNS order, then fingerprint. */
+export type ReminderValues = (string | number | null)[];
+
+/**
+ * What one batch's plan changes: rows to insert and update (REMINDER_COLUMNS values, then the
+ * fingerprint) and keys to delete. Plain arrays, so a planner thread can hand them to the writer.
+ */
+export interface ReminderChanges {
+  inserts: ReminderValues[];
+  updates: ReminderValues[];
+  deletes: [customerId: number, groupKey: string][];
+  counts: MergeCounts;
 }
 
-export class ReminderWriter {
-  readonly counts: MergeCounts = { new: 0, changed: 0, unchanged: 0, removed: 0, satisfied: 0, expired: 0 };
+export function emptyCounts(): MergeCounts {
+  return { new: 0, changed: 0, unchanged: 0, removed: 0, satisfied: 0, expired: 0 };
+}
+
+export function addCounts(into: MergeCounts, counts: MergeCounts): void {
+  for (const key of Object.keys(into) as (keyof MergeCounts)[]) into[key] += counts[key];
+}
+
+/**
+ * Compares planned reminders with the stored ones, a batch of customers at a time, reading back
+ * only (key, fingerprint, and what the counts need). Reads only: it runs on any connection.
+ */
+export class ReminderDiff {
   private readonly stored;
+  private readonly before;
+
+  constructor(db: Db) {
+    // Only key and fingerprint for every row: the rest is looked up for the few rows that differ
+    // (better-sqlite3 hands each value to JavaScript separately; a replan reads 164,000 rows).
+    this.stored = db
+      .prepare<[number, number], [number, string, string]>(
+        "SELECT customer_id, group_key, fingerprint FROM reminders WHERE customer_id BETWEEN ? AND ?",
+      )
+      .raw();
+    this.before = db.prepare<
+      [number, string],
+      { state: string; last_purchase_on: string; purchase_order_id: number }
+    >(
+      "SELECT state, last_purchase_on, purchase_order_id FROM reminders WHERE customer_id = ? AND group_key = ?",
+    );
+  }
+
+  private stateOf(outcome: GroupOutcome): {
+    state: string;
+    last_purchase_on: string;
+    purchase_order_id: number;
+  } {
+    return this.before.get(outcome.customerId, outcome.groupKey) as {
+      state: string;
+      last_purchase_on: string;
+      purchase_order_id: number;
+    };
+  }
+
+  /**
+   * The changes that make the stored reminders of customers `from`…`to` equal to the planned ones
+   * (all of theirs, in any order); an outcome with keep = false is planned but not stored.
+   */
+  changes(from: number, to: number, outcomes: readonly GroupOutcome[]): ReminderChanges {
+    /** Stored fingerprints by customer and group; an entry is deleted once a planned row claims it. */
+    const stored = new Map<number, Map<string, string>>();
+    for (const [customerId, groupKey, print] of this.stored.all(from, to)) {
+      let groups = stored.get(customerId);
+      if (groups === undefined) stored.set(customerId, (groups = new Map()));
+      groups.set(groupKey, print);
+    }
+    const changes: ReminderChanges = { inserts: [], updates: [], deletes: [], counts: emptyCounts() };
+    const { counts } = changes;
+    for (const outcome of outcomes) {
+      if (!outcome.planned) continue;
+      const groups = stored.get(outcome.customerId);
+      const storedPrint = groups?.get(outcome.groupKey);
+      if (!outcome.keep) {
+        // Long expired: not stored (the stored row, if any, is deleted below). A stored live one
+        // that is now over still counts as expired.
+        if (storedPrint !== undefined && isLive(this.stateOf(outcome).state)) counts.expired++;
+        continue;
+      }
+      const row = outcome.row as ReminderRow;
+      const print = fingerprint(row);
+      if (storedPrint === undefined) {
+        counts.new++;
+        if (row.state === "expired") counts.expired++;
+        changes.inserts.push([...values(row), print]);
+        continue;
+      }
+      groups?.delete(outcome.groupKey);
+      if (storedPrint === print) {
+        counts.unchanged++;
+        continue;
+      }
+      counts.changed++;
+      const old = this.stateOf(outcome);
+      if (isLive(old.state) && (row.state === "satisfied" || row.last_purchase_on > old.last_purchase_on))
+        counts.satisfied++;
+      if (
+        row.state === "expired" &&
+        (old.state !== "expired" || old.purchase_order_id !== row.purchase_order_id)
+      )
+        counts.expired++;
+      changes.updates.push([...values(row), print]);
+    }
+    for (const [customerId, groups] of stored) {
+      for (const groupKey of groups.keys()) {
+        changes.deletes.push([customerId, groupKey]);
+        counts.removed++;
+      }
+    }
+    return changes;
+  }
+}
+
+const isLive = (state: string) => state === "open" || state === "paused";
+
+/** Writes reminder changes on the writing connection, stamping changed rows with the plan's `now`. */
+export class ReminderWriter {
+  readonly counts: MergeCounts = emptyCounts();
   private readonly insert;
   private readonly update;
   private readonly remove;
@@ -74,16 +186,8 @@ export class ReminderWriter {
     db: Db,
     private readonly now: string,
   ) {
-    this.stored = db
-      .prepare<[number, number], [number, string, string, string, string, number]>(
-        `SELECT customer_id, group_key, fingerprint, state, last_purchase_on, purchase_order_id
-         FROM reminders WHERE customer_id BETWEEN ? AND ?`,
-      )
-      .raw();
     const all = [...REMINDER_COLUMNS, "fingerprint", "updated_at"];
-    this.insert = db.prepare(
-      `INSERT INTO reminders (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`,
-    );
+    this.insert = new RowWriter(db, `INSERT INTO reminders (${all.join(", ")}) VALUES`, all.length);
     this.update = db.prepare(
       `UPDATE reminders SET ${all
         .slice(2)
@@ -93,66 +197,16 @@ export class ReminderWriter {
     this.remove = db.prepare("DELETE FROM reminders WHERE customer_id = ? AND group_key = ?");
   }
 
-  /**
-   * Makes the stored reminders of customers `from`…`to` equal to the planned ones (all of theirs, in
-   * any order); an outcome with keep = false is planned but not stored.
-   */
-  sync(from: number, to: number, outcomes: readonly GroupOutcome[]): void {
-    const stored = new Map<string, Stored>();
-    for (const [customerId, groupKey, print, state, lastPurchaseOn, purchaseOrderId] of this.stored.all(
-      from,
-      to,
-    )) {
-      stored.set(`${customerId}\u001f${groupKey}`, {
-        fingerprint: print,
-        state,
-        lastPurchaseOn,
-        purchaseOrderId,
-        seen: false,
-      });
-    }
-    const { counts } = this;
-    for (const { row, keep } of outcomes) {
-      if (row === null) continue;
-      const old = stored.get(`${row.customer_id}\u001f${row.group_key}`);
-      if (!keep) {
-        // Long expired: not stored. A stored live one that is now over still counts as expired.
-        if (old !== undefined && (old.state === "open" || old.state === "paused")) counts.expired++;
-        continue;
-      }
-      const print = fingerprint(row);
-      if (old === undefined) {
-        counts.new++;
-        if (row.state === "expired") counts.expired++;
-        this.insert.run(...values(row), print, this.now);
-        continue;
-      }
-      old.seen = true;
-      if (old.fingerprint === print) {
-        counts.unchanged++;
-        continue;
-      }
-      counts.changed++;
-      const live = old.state === "open" || old.state === "paused";
-      if (live && (row.state === "satisfied" || row.last_purchase_on > old.lastPurchaseOn))
-        counts.satisfied++;
-      if (
-        row.state === "expired" &&
-        (old.state !== "expired" || old.purchaseOrderId !== row.purchase_order_id)
-      ) {
-        counts.expired++;
-      }
-      this.update.run(...values(row).slice(2), print, this.now, row.customer_id, row.group_key);
-    }
-    for (const [key, old] of stored) {
-      if (old.seen) continue;
-      const split = key.indexOf("\u001f");
-      this.remove.run(Number(key.slice(0, split)), key.slice(split + 1));
-      counts.removed++;
-    }
+  write(changes: ReminderChanges): void {
+    for (const row of changes.inserts) this.insert.add([...row, this.now]);
+    this.insert.flush();
+    for (const [customerId, groupKey, ...rest] of changes.updates)
+      this.update.run(...rest, this.now, customerId, groupKey);
+    for (const [customerId, groupKey] of changes.deletes) this.remove.run(customerId, groupKey);
+    addCounts(this.counts, changes.counts);
   }
 }
 
-function values(row: ReminderRow): (string | number | null)[] {
+function values(row: ReminderRow): ReminderValues {
   return REMINDER_COLUMNS.map((column) => row[column]);
 }

@@ -1,22 +1,18 @@
 /**
  * `plan` for replenishment: every reminder recomputed from the facts, as of `now`.
  */
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Config } from "../../config/schema.js";
 import type { Db } from "../../store/open.js";
-import { planGroup, type PlanSettings } from "./compute.js";
+import { planBatches, type BatchResult, type PlanJob } from "./batch.js";
+import type { PlanSettings } from "./compute.js";
 import { dayString, isoWeekOf, localDayOf } from "./dates.js";
-import {
-  customerBatches,
-  customerSettings,
-  loadOverrides,
-  ProductIndex,
-  type CustomerLines,
-  type Overrides,
-} from "./facts.js";
-import { ReminderWriter } from "./persist.js";
-import type { GroupOutcome } from "./compute.js";
-import { purchasesOf, type PlanLine, type Purchase } from "./purchases.js";
-import { SupplyRules } from "./rules.js";
+import { customerRanges, type CustomerRange } from "./facts.js";
+import { ReminderWriter, type MergeCounts } from "./persist.js";
+import type { PlannerTask } from "./plan-worker.js";
 
 export interface UnknownProduct {
   sku: string | null;
@@ -42,6 +38,8 @@ export interface ReplenishmentReport {
   reminders: { open: number; paused: number; satisfied: number; expired: number };
   /** Products with no rule, no days_per_unit and nothing learnable, most ordered first. */
   unknown_products: UnknownProduct[];
+  /** Threads the customers were planned on besides the main one (0 for a shop of one batch). */
+  planner_threads: number;
 }
 
 export function planSettings(config: Config, nowIso: string): PlanSettings {
@@ -53,85 +51,170 @@ export function planSettings(config: Config, nowIso: string): PlanSettings {
   };
 }
 
-/** One customer's groups: each group's lines, in time order, keyed by group. */
-export function linesByGroup(customer: CustomerLines, products: ProductIndex): Map<string, PlanLine[]> {
-  const groups = new Map<string, PlanLine[]>();
-  for (const line of customer.lines) {
-    const key = (products.list[line.pid] as { groupKey: string }).groupKey;
-    let lines = groups.get(key);
-    if (lines === undefined) groups.set(key, (lines = []));
-    lines.push(line);
-  }
-  return groups;
+/** Planner threads at most: the work splits by batches of customers; SQLite takes one writer. */
+const MAX_PLANNER_THREADS = 2;
+const PLANNER = new URL("./plan-worker.js", import.meta.url);
+
+export interface ReplenishmentRun {
+  /** Waits for the planning, writes what changed, and reports. */
+  finish(): Promise<ReplenishmentReport>;
 }
 
 /**
- * Recomputes every reminder as of `nowIso` (UTC ISO). Orders placed after it are ignored, so a
- * past Monday can be replayed. One transaction: a plan that fails leaves the reminders as they were.
+ * Starts recomputing every reminder as of `nowIso` (UTC ISO). Orders placed after it are ignored,
+ * so a past Monday can be replayed. The caller holds the write transaction (BEGIN IMMEDIATE) from
+ * before this call until after finish(): a plan that fails leaves the reminders as they were.
+ *
+ * A shop of more than one batch of customers is planned on planner threads, which read and compare;
+ * this thread writes their changes as they come.
  */
-export function planReplenishment(db: Db, config: Config, nowIso: string): ReplenishmentReport {
-  const settings = planSettings(config, nowIso);
-  const run = db.transaction((): ReplenishmentReport => {
-    const products = new ProductIndex(new SupplyRules(config.replenishment), db);
-    products.publish(db);
-    const overrides: Overrides = loadOverrides(db);
-    const writer = new ReminderWriter(db, nowIso);
-    const unknownOrders = new Map<number, number>();
-
-    for (const { from, to, customers } of customerBatches(db, products, config.timezone, nowIso)) {
-      const outcomes: GroupOutcome[] = [];
-      for (const customer of customers) {
-        for (const [groupKey, lines] of linesByGroup(customer, products)) {
-          const purchases: Purchase[] = purchasesOf(lines);
-          const outcome = planGroup(
-            groupKey,
-            purchases,
-            products.list,
-            customerSettings(customer.customerId, groupKey, customer.usageFactor, overrides),
-            settings,
-          );
-          outcomes.push(outcome);
-          if (!outcome.learnedWithoutRule) {
-            for (const line of lines) {
-              if (line.quantity > 0 && products.list[line.pid]?.rule === null) {
-                unknownOrders.set(line.pid, (unknownOrders.get(line.pid) ?? 0) + 1);
-              }
-            }
-          }
-        }
-      }
-      writer.sync(from, to, outcomes);
+export function startReplenishment(db: Db, config: Config, nowIso: string): ReplenishmentRun {
+  const job: PlanJob = {
+    replenishment: config.replenishment,
+    timezone: config.timezone,
+    nowIso,
+    settings: planSettings(config, nowIso),
+  };
+  const ranges = customerRanges(db);
+  const writer = new ReminderWriter(db, nowIso);
+  const unknown = new Map<string, UnknownProduct>();
+  const take = (result: BatchResult) => {
+    writer.write(result.changes);
+    for (const [sku, name, orders] of result.unknown) {
+      const key = `${sku ?? ""}\u0000${name ?? ""}`;
+      const known = unknown.get(key);
+      if (known) known.orders += orders;
+      else unknown.set(key, { sku, name, orders });
     }
+  };
+  const report = (threads: number) =>
+    summarize(db, job.settings, writer.counts, [...unknown.values()], threads);
 
-    const counts = writer.counts;
-    db.exec("DROP TABLE IF EXISTS temp.plan_products");
-    const week = isoWeekOf(settings.today);
-    const dueThisWeek = db
-      .prepare("SELECT count(*) FROM reminders WHERE state = 'open' AND due_on BETWEEN ? AND ?")
-      .pluck()
-      .get(dayString(week.monday), dayString(week.sunday)) as number;
-    const states = { open: 0, paused: 0, satisfied: 0, expired: 0 };
-    for (const row of db
-      .prepare<[], { state: keyof typeof states; n: number }>(
-        "SELECT state, count(*) AS n FROM reminders GROUP BY state",
-      )
-      .all()) {
-      states[row.state] = row.n;
-    }
-    const unknown = [...unknownOrders]
-      .map(([pid, orders]) => {
-        const product = products.list[pid] as { sku: string | null; name: string | null };
-        return { sku: product.sku, name: product.name, orders };
-      })
-      .sort((a, b) => b.orders - a.orders || (a.sku ?? a.name ?? "").localeCompare(b.sku ?? b.name ?? ""));
+  const threads = Math.min(MAX_PLANNER_THREADS, ranges.length);
+  // The built program has the planner thread beside it; run from the TypeScript sources (tests) it
+  // has not, and a single batch is not worth a thread.
+  if (threads < 2 || db.memory || !existsSync(fileURLToPath(PLANNER))) {
     return {
-      today: dayString(settings.today),
-      week: week.label,
-      ...counts,
-      due_this_week: dueThisWeek,
-      reminders: states,
-      unknown_products: unknown,
+      finish: async () => {
+        planBatches(
+          db,
+          job,
+          ranges,
+          ranges.map((_, i) => i),
+          take,
+        );
+        return report(0);
+      },
     };
+  }
+  const planned = planOnThreads(db.name, job, ranges, threads, take);
+  return {
+    finish: async () => {
+      await planned;
+      return report(threads);
+    },
+  };
+}
+
+/**
+ * Runs the planner threads, batches dealt out in turn, and hands their results to `take` in batch
+ * order (so a plan writes the same rows in the same order however the threads interleave). A
+ * planner waits while UNWRITTEN_LIMIT of its batches are not written yet; it always holds the
+ * lowest unwritten batch among its own, so the writer's next batch is never the one held back.
+ */
+function planOnThreads(
+  dbPath: string,
+  job: PlanJob,
+  ranges: CustomerRange[],
+  threads: number,
+  take: (result: BatchResult) => void,
+): Promise<void> {
+  const pending = new Map<number, BatchResult>();
+  let next = 0;
+  const unwritten = new Int32Array(new SharedArrayBuffer(4 * threads));
+  const workers = Array.from({ length: threads }, (_, thread) => {
+    const indexes = ranges.map((_, i) => i).filter((i) => i % threads === thread);
+    const task: PlannerTask = {
+      dbPath,
+      job,
+      ranges: indexes.map((i) => ranges[i]!),
+      indexes,
+      unwritten,
+      thread,
+    };
+    // A planner holds one batch at a time: a young generation of 16 MB (not V8's default) keeps the
+    // threads from adding 80 MB to a plan's RSS; the old-generation limit is only a safety net.
+    const resourceLimits = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 1024 };
+    return new Worker(PLANNER, { workerData: task, resourceLimits });
   });
-  return run.immediate();
+  return new Promise<void>((resolve, reject) => {
+    let running = workers.length;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      for (const worker of workers) void worker.terminate();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    for (const worker of workers) {
+      worker.on("message", (result: BatchResult) => {
+        if (failed) return;
+        pending.set(result.index, result);
+        try {
+          for (let ready = pending.get(next); ready !== undefined; ready = pending.get(next)) {
+            pending.delete(next);
+            take(ready);
+            const thread = next++ % threads;
+            Atomics.sub(unwritten, thread, 1);
+            Atomics.notify(unwritten, thread);
+          }
+        } catch (error) {
+          fail(error);
+        }
+      });
+      worker.on("error", fail);
+      worker.on("exit", (code) => {
+        if (failed) return;
+        if (code !== 0) return fail(new Error(`a planner thread stopped unexpectedly (exit ${code})`));
+        if (--running === 0) {
+          if (next === ranges.length) resolve();
+          else fail(new Error(`the planner threads planned ${next} of ${ranges.length} batches`));
+        }
+      });
+    }
+  });
+}
+
+function summarize(
+  db: Db,
+  settings: PlanSettings,
+  counts: MergeCounts,
+  unknownProducts: UnknownProduct[],
+  threads: number,
+): ReplenishmentReport {
+  const week = isoWeekOf(settings.today);
+  const dueThisWeek = db
+    .prepare("SELECT count(*) FROM reminders WHERE state = 'open' AND due_on BETWEEN ? AND ?")
+    .pluck()
+    .get(dayString(week.monday), dayString(week.sunday)) as number;
+  const states = { open: 0, paused: 0, satisfied: 0, expired: 0 };
+  for (const row of db
+    .prepare<[], { state: keyof typeof states; n: number }>(
+      "SELECT state, count(*) AS n FROM reminders GROUP BY state",
+    )
+    .all()) {
+    states[row.state] = row.n;
+  }
+  const unknown = unknownProducts.sort(
+    (a, b) => b.orders - a.orders || (a.sku ?? a.name ?? "").localeCompare(b.sku ?? b.name ?? ""),
+  );
+  return {
+    today: dayString(settings.today),
+    week: week.label,
+    ...counts,
+    due_this_week: dueThisWeek,
+    reminders: states,
+    unknown_products: unknown,
+    planner_threads: threads,
+  };
 }

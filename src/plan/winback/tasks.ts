@@ -75,6 +75,12 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
       `INSERT INTO tasks (customer_id, kind, due_on, lifecycle_status, contact_number, state, created_at)
        VALUES (?, '${TASK_KIND}', ?, ?, ?, 'open', ?) ON CONFLICT (customer_id, kind, due_on) DO NOTHING`,
     );
+    const open = db
+      .prepare<[], [number, number, string]>("SELECT id, customer_id, due_on FROM tasks WHERE state = 'open'")
+      .raw()
+      .all();
+    // A customer's open task for their current slot is most often there already: no insert to try.
+    const openSlots = new Set(open.map(([, customerId, due]) => `${customerId}:${due}`));
     const current = new Map<number, string>(); // customer → the due day of their current slot
     let created = 0;
     const rows = db
@@ -91,7 +97,8 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
       if (slot === null) continue;
       const due = dayToDate(slot.dueDay);
       current.set(customerId, due);
-      created += insert.run(customerId, due, status, slot.n, now).changes;
+      if (!openSlots.has(`${customerId}:${due}`))
+        created += insert.run(customerId, due, status, slot.n, now).changes;
     }
     // Open tasks that are not the customer's current slot: the slot passed unanswered, or the
     // customer moved on (a new status, or no longer drifting).
@@ -99,10 +106,6 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
     const expire = db.prepare(
       "UPDATE tasks SET state = 'expired', closed_at = ?, closed_by = 'plan', close_reason = ? WHERE id = ?",
     );
-    const open = db
-      .prepare<[], [number, number, string]>("SELECT id, customer_id, due_on FROM tasks WHERE state = 'open'")
-      .raw()
-      .all();
     for (const [id, customerId, due] of open) {
       const slotDue = current.get(customerId);
       if (slotDue === due) continue;
