@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { CUSTOMERS_PER_BATCH } from "../../src/plan/replenishment/facts.js";
+import { planLifecycle } from "../../src/plan/lifecycle/plan.js";
 import { runPlan } from "../../src/plan/run.js";
 import { openStore } from "../../src/store/open.js";
 import { query, run, workspace } from "../helpers.js";
@@ -69,6 +70,13 @@ describe("plan on planner threads", () => {
     const config = await loadConfig({ configPath: join(dir, "comeback.yaml") });
     const db = openStore(join(dir, "alone.db"));
     const alone = await runPlan(db, config, report.now);
+    // The lifecycle planned from the histories the planner read on the way equals one that reads them itself.
+    const lifecycleRows = () => db.prepare("SELECT * FROM customer_lifecycle ORDER BY customer_id").all();
+    const fromPlanner = lifecycleRows();
+    expect(fromPlanner.length).toBeGreaterThan(CUSTOMERS * 0.9);
+    db.exec("DELETE FROM customer_lifecycle");
+    planLifecycle(db, config, report.now);
+    expect(lifecycleRows()).toEqual(fromPlanner);
     db.close();
     expect(alone.replenishment.planner_threads).toBe(0);
     expect({ ...alone.replenishment, planner_threads: 2 }).toEqual(report.replenishment);

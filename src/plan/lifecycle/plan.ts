@@ -54,7 +54,7 @@ export function fitModel(
   db: Db,
   config: Pick<Config, "timezone">,
   now: string,
-  options: { histories?: History[]; force?: boolean } = {},
+  options: { histories?: readonly History[]; force?: boolean } = {},
 ): { fit: BgnbdFit | null; report: FitReport | null } {
   const histories = options.histories ?? readHistories(db, config.timezone, now);
   if (histories.length === 0) return { fit: null, report: null };
@@ -159,11 +159,20 @@ const COLUMNS = [
 const round = (value: number | null, digits: number) =>
   value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function planLifecycle(db: Db, config: PlanConfig, now: string): LifecycleReport {
+/**
+ * `histories` are the customers' purchase histories as of `now` when the caller has read them
+ * already (runPlan: the replenishment planner reads every order line anyway); else they are read.
+ */
+export function planLifecycle(
+  db: Db,
+  config: PlanConfig,
+  now: string,
+  known?: readonly History[],
+): LifecycleReport {
   const dayOf = makeDayOf(config.timezone);
   const today = dayOf(now);
   const run = db.transaction(() => {
-    const histories = readHistories(db, config.timezone, now);
+    const histories = known ?? readHistories(db, config.timezone, now);
     const shopGap = shopMedianGap(histories);
     const model = config.lifecycle.model;
     const fitted = model === "bgnbd" ? fitModel(db, config, now, { histories }) : { fit: null, report: null };

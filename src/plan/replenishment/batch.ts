@@ -1,9 +1,11 @@
 /**
  * Planning one batch of customers: read their lines, plan every group, compare with the stored
- * reminders. Reads only, so it runs on the writing connection or on a planner thread's own.
+ * reminders, and pass on each customer's purchase history for the lifecycle. Reads only, so it
+ * runs on the writing connection or on a planner thread's own.
  */
 import type { ReplenishmentConfig } from "../../config/replenishment.js";
 import type { Db } from "../../store/open.js";
+import { historyOf, type History } from "../lifecycle/history.js";
 import { planGroup, type GroupOutcome, type PlanSettings } from "./compute.js";
 import {
   customerBatches,
@@ -34,6 +36,8 @@ export interface BatchResult {
   index: number;
   changes: ReminderChanges;
   unknown: UnknownCount[];
+  /** The batch's customers' purchase histories, for the lifecycle (in customer order). */
+  histories: History[];
 }
 
 /** One customer's groups: each group's lines, in time order, keyed by group. */
@@ -67,11 +71,21 @@ export function planBatches(
   for (const { from, to, customers } of customerBatches(db, products, job.timezone, job.nowIso, ranges)) {
     const unknownOrders = new Map<number, number>();
     const outcomes = planCustomers(customers, products, overrides, job.settings, unknownOrders);
+    const histories: History[] = [];
+    for (const customer of customers) {
+      const history = historyOf(customer.customerId, customer.lines);
+      if (history !== null) histories.push(history);
+    }
     const unknown: UnknownCount[] = [...unknownOrders].map(([pid, orders]) => {
       const product = products.list[pid] as { sku: string | null; name: string | null };
       return [product.sku, product.name, orders];
     });
-    emit({ index: indexes[position++] as number, changes: diff.changes(from, to, outcomes), unknown });
+    emit({
+      index: indexes[position++] as number,
+      changes: diff.changes(from, to, outcomes),
+      unknown,
+      histories,
+    });
   }
   db.exec("DROP TABLE IF EXISTS temp.plan_products");
 }
