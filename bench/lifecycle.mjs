@@ -169,7 +169,16 @@ export async function main(argv = process.argv.slice(2)) {
       lines,
       now,
       steps: Object.fromEntries(
-        results.map((r) => [r.name, { seconds: Number(r.seconds.toFixed(3)), target: r.target, ok: r.ok }]),
+        // `ran`: the command succeeded (and replan changed nothing); `met`: under the target, if any.
+        results.map((r) => [
+          r.name,
+          {
+            seconds: Number(r.seconds.toFixed(3)),
+            target: r.target,
+            ran: r.ok,
+            met: r.target === null ? null : r.ok && r.seconds < r.target,
+          },
+        ]),
       ),
       missed,
     }),
