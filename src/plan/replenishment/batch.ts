@@ -69,10 +69,11 @@ export function planBatches(
   const diff = new ReminderDiff(db);
   let position = 0;
   for (const { from, to, customers } of customerBatches(db, products, job.timezone, job.nowIso, ranges)) {
+    const compare = diff.batch(from, to);
     const unknownOrders = new Map<number, number>();
-    const outcomes = planCustomers(customers, products, overrides, job.settings, unknownOrders);
     const histories: History[] = [];
     for (const customer of customers) {
+      planCustomer(customer, products, overrides, job.settings, compare.add, unknownOrders);
       const history = historyOf(customer.customerId, customer.lines);
       if (history !== null) histories.push(history);
     }
@@ -80,42 +81,40 @@ export function planBatches(
       const product = products.list[pid] as { sku: string | null; name: string | null };
       return [product.sku, product.name, orders];
     });
-    emit({
-      index: indexes[position++] as number,
-      changes: diff.changes(from, to, outcomes),
-      unknown,
-      histories,
-    });
+    emit({ index: indexes[position++] as number, changes: compare.finish(), unknown, histories });
   }
   db.exec("DROP TABLE IF EXISTS temp.plan_products");
 }
 
-function planCustomers(
-  customers: readonly CustomerLines[],
+/** Plans each of one customer's groups, handing every outcome to `take`, and counts unknown products. */
+function planCustomer(
+  customer: CustomerLines,
   products: ProductIndex,
   overrides: Overrides,
   settings: PlanSettings,
+  take: (outcome: GroupOutcome) => void,
   unknownOrders: Map<number, number>,
-): GroupOutcome[] {
-  const outcomes: GroupOutcome[] = [];
-  for (const customer of customers) {
-    for (const [groupKey, lines] of linesByGroup(customer, products)) {
-      const outcome = planGroup(
-        groupKey,
-        purchasesOf(lines),
-        products.list,
-        customerSettings(customer.customerId, groupKey, customer.usageFactor, overrides),
-        settings,
-      );
-      outcomes.push(outcome);
-      if (!outcome.learnedWithoutRule) {
-        for (const line of lines) {
-          if (line.quantity > 0 && products.list[line.pid]?.rule === null) {
-            unknownOrders.set(line.pid, (unknownOrders.get(line.pid) ?? 0) + 1);
-          }
+): void {
+  const { customerId, usageFactor } = customer;
+  // Without overrides of their reminders (nearly every customer) all their groups share one settings object.
+  const shared = overrides.reminders.has(customerId)
+    ? null
+    : customerSettings(customerId, "", usageFactor, overrides);
+  for (const [groupKey, lines] of linesByGroup(customer, products)) {
+    const outcome = planGroup(
+      groupKey,
+      purchasesOf(lines),
+      products.list,
+      shared ?? customerSettings(customerId, groupKey, usageFactor, overrides),
+      settings,
+    );
+    take(outcome);
+    if (!outcome.learnedWithoutRule) {
+      for (const line of lines) {
+        if (line.quantity > 0 && products.list[line.pid]?.rule === null) {
+          unknownOrders.set(line.pid, (unknownOrders.get(line.pid) ?? 0) + 1);
         }
       }
     }
   }
-  return outcomes;
 }

@@ -116,10 +116,12 @@ export class ReminderDiff {
   }
 
   /**
-   * The changes that make the stored reminders of customers `from`…`to` equal to the planned ones
-   * (all of theirs, in any order); an outcome with keep = false is planned but not stored.
+   * Starts comparing the batch of customers `from`…`to`: `add` each planned group (all of theirs,
+   * in any order), then `finish` gives the changes that make the stored reminders equal to them. An
+   * outcome with keep = false is planned but not stored. Outcomes are compared as they come, so a
+   * batch's 30,000 mostly long-expired groups are never held in a list.
    */
-  changes(from: number, to: number, outcomes: readonly GroupOutcome[]): ReminderChanges {
+  batch(from: number, to: number): { add(outcome: GroupOutcome): void; finish(): ReminderChanges } {
     /** Stored fingerprints by customer and group; an entry is deleted once a planned row claims it. */
     const stored = new Map<number, Map<string, string>>();
     for (const [customerId, groupKey, print] of this.stored.all(from, to)) {
@@ -129,15 +131,15 @@ export class ReminderDiff {
     }
     const changes: ReminderChanges = { inserts: [], updates: [], deletes: [], counts: emptyCounts() };
     const { counts } = changes;
-    for (const outcome of outcomes) {
-      if (!outcome.planned) continue;
+    const add = (outcome: GroupOutcome): void => {
+      if (!outcome.planned) return;
       const groups = stored.get(outcome.customerId);
       const storedPrint = groups?.get(outcome.groupKey);
       if (!outcome.keep) {
-        // Long expired: not stored (the stored row, if any, is deleted below). A stored live one
-        // that is now over still counts as expired.
+        // Long expired: not stored (the stored row, if any, is deleted at the end). A stored live
+        // one that is now over still counts as expired.
         if (storedPrint !== undefined && isLive(this.stateOf(outcome).state)) counts.expired++;
-        continue;
+        return;
       }
       const row = outcome.row as ReminderRow;
       const print = fingerprint(row);
@@ -145,12 +147,12 @@ export class ReminderDiff {
         counts.new++;
         if (row.state === "expired") counts.expired++;
         changes.inserts.push([...values(row), print]);
-        continue;
+        return;
       }
       groups?.delete(outcome.groupKey);
       if (storedPrint === print) {
         counts.unchanged++;
-        continue;
+        return;
       }
       counts.changed++;
       const old = this.stateOf(outcome);
@@ -162,14 +164,17 @@ export class ReminderDiff {
       )
         counts.expired++;
       changes.updates.push([...values(row), print]);
-    }
-    for (const [customerId, groups] of stored) {
-      for (const groupKey of groups.keys()) {
-        changes.deletes.push([customerId, groupKey]);
-        counts.removed++;
+    };
+    const finish = (): ReminderChanges => {
+      for (const [customerId, groups] of stored) {
+        for (const groupKey of groups.keys()) {
+          changes.deletes.push([customerId, groupKey]);
+          counts.removed++;
+        }
       }
-    }
-    return changes;
+      return changes;
+    };
+    return { add, finish };
   }
 }
 
