@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../../src/config/schema.js";
-import { dateToDay, dayToDate, makeDayOf } from "../../src/plan/days.js";
+import { dayNumber, dayString, makeDayOf } from "../../src/plan/days.js";
 import { parseNow } from "../../src/cli/now.js";
 import { classify } from "../../src/plan/lifecycle/classify.js";
 import type { BgnbdFit } from "../../src/plan/lifecycle/bgnbd.js";
@@ -10,7 +10,7 @@ import { parseDuration } from "../../src/import/normalize/catalog.js";
 import { UsageError } from "../../src/errors.js";
 
 const config = defaultConfig("/");
-const d = dateToDay;
+const d = dayNumber;
 const rhythm = { config: config.lifecycle, shopGap: 30, fit: null };
 
 describe("rhythm statuses", () => {
@@ -125,18 +125,18 @@ describe("win-back cadence", () => {
 
   it("finds the ISO week", () => {
     const { monday, sunday } = isoWeekDays(d("2024-06-01"));
-    expect([dayToDate(monday), dayToDate(sunday)]).toEqual(["2024-05-27", "2024-06-02"]);
-    expect(dayToDate(isoWeekDays(d("2024-06-03")).monday)).toBe("2024-06-03");
+    expect([dayString(monday), dayString(sunday)]).toEqual(["2024-05-27", "2024-06-02"]);
+    expect(dayString(isoWeekDays(d("2024-06-03")).monday)).toBe("2024-06-03");
   });
 });
 
 describe("days and now", () => {
   it("counts days in the shop's timezone, across daylight saving changes", () => {
     const berlin = makeDayOf("Europe/Berlin");
-    expect(dayToDate(berlin("2024-03-30T23:30:00Z"))).toBe("2024-03-31"); // 00:30 CET
-    expect(dayToDate(berlin("2024-03-31T21:59:00Z"))).toBe("2024-03-31"); // 23:59 CEST
-    expect(dayToDate(berlin("2024-03-31T22:00:00Z"))).toBe("2024-04-01");
-    expect(dayToDate(makeDayOf("UTC")("2024-03-31T23:59:59Z"))).toBe("2024-03-31");
+    expect(dayString(berlin("2024-03-30T23:30:00Z"))).toBe("2024-03-31"); // 00:30 CET
+    expect(dayString(berlin("2024-03-31T21:59:00Z"))).toBe("2024-03-31"); // 23:59 CEST
+    expect(dayString(berlin("2024-03-31T22:00:00Z"))).toBe("2024-04-01");
+    expect(dayString(makeDayOf("UTC")("2024-03-31T23:59:59Z"))).toBe("2024-03-31");
   });
 
   it("reads --now as the start of a day in the shop's timezone, or a date-time", () => {

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { currentReminder, firstDueDay, supplyDays } from "../../src/plan/replenishment/arithmetic.js";
-import {
-  dayNumber,
-  dayString,
-  isoWeekOf,
-  parseIsoWeek,
-  LocalDays,
-} from "../../src/plan/replenishment/dates.js";
+import { isoWeekOf, parseIsoWeek } from "../../src/plan/replenishment/dates.js";
+import { dayNumber, dayString, LocalDays } from "../../src/plan/days.js";
 import { purchasesOf } from "../../src/plan/replenishment/purchases.js";
 import { learnedRate, median } from "../../src/plan/replenishment/rhythm.js";
 import { SupplyRules, skuGlob } from "../../src/plan/replenishment/rules.js";

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { DataError } from "../../errors.js";
-import { dayToDate, makeDayOf } from "../../plan/days.js";
+import { dayString, makeDayOf } from "../../plan/days.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { minorDigits } from "../../money.js";
 import { fitModel, type LifecycleReport } from "../../plan/lifecycle/plan.js";
@@ -147,7 +147,7 @@ Examples:
 }
 
 function dayOfNow(now: string, zone: string): string {
-  return dayToDate(makeDayOf(zone)(now));
+  return dayString(makeDayOf(zone)(now));
 }
 
 export function printLifecycleReport(report: LifecycleReport, tasks: TasksReport): void {

@@ -6,7 +6,7 @@
 import type { Config } from "../../config/schema.js";
 import type { Db } from "../../store/open.js";
 import { nowIso } from "../../time.js";
-import { dayToDate, makeDayOf } from "../days.js";
+import { dayString, makeDayOf } from "../days.js";
 import { currentSlot, nextSlot } from "../winback/cadence.js";
 import { fitBgnbd, groupSummaries, type BgnbdFit, type BgnbdParams } from "./bgnbd.js";
 import { classify, FALLBACK_GAP_DAYS, STATUSES, type LifecycleStatus } from "./classify.js";
@@ -206,14 +206,14 @@ export function planLifecycle(
     );
     for (const h of histories) {
       const c = classify(h.days, today, ctx);
-      const since = dayToDate(c.sinceDay);
+      const since = dayString(c.sinceDay);
       let nextContact: string | null = null;
       const slot = currentSlot(c.status, c.sinceDay, today, config.winback);
       if (slot) {
-        const after = doneSlots.has(`${h.customerId}:${dayToDate(slot.dueDay)}`)
+        const after = doneSlots.has(`${h.customerId}:${dayString(slot.dueDay)}`)
           ? nextSlot(slot, c.status, c.sinceDay, config.winback)
           : slot;
-        nextContact = after ? dayToDate(after.dueDay) : null;
+        nextContact = after ? dayString(after.dueDay) : null;
       }
       const row: Row = {
         customer_id: h.customerId,
@@ -221,8 +221,8 @@ export function planLifecycle(
         since,
         model,
         orders: h.orders,
-        first_order_on: dayToDate(h.days[0]!),
-        last_order_on: dayToDate(h.days[h.days.length - 1]!),
+        first_order_on: dayString(h.days[0]!),
+        last_order_on: dayString(h.days[h.days.length - 1]!),
         last_order_id: h.lastOrderId,
         typical_gap_days: round(c.typicalGapDays, 1)!,
         p_alive: round(c.pAlive, 4),
@@ -252,7 +252,7 @@ export function planLifecycle(
        ON CONFLICT (id) DO UPDATE SET as_of = excluded.as_of, as_of_day = excluded.as_of_day,
          model = excluded.model, shop_gap_days = excluded.shop_gap_days
        WHERE (as_of, as_of_day, model, shop_gap_days) IS NOT (excluded.as_of, excluded.as_of_day, excluded.model, excluded.shop_gap_days)`,
-    ).run(now, dayToDate(today), model, shopGap);
+    ).run(now, dayString(today), model, shopGap);
 
     return {
       now,

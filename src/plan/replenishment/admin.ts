@@ -6,7 +6,7 @@ import type { Config } from "../../config/schema.js";
 import { DataError, UsageError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
 import { planGroup, type ReminderRow } from "./compute.js";
-import { dayNumber, dayString } from "./dates.js";
+import { dayNumber, dayString } from "../days.js";
 import { customerBatches, customerSettings, loadOverrides, ProductIndex } from "./facts.js";
 import { linesByGroup } from "./batch.js";
 import { planSettings } from "./plan.js";

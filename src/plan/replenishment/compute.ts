@@ -3,7 +3,7 @@
  * Everything it needs comes in as arguments, so `plan` and `remind show` run the very same code.
  */
 import { currentReminder, firstDueDay, roundDays, supplyDays } from "./arithmetic.js";
-import { dayString } from "./dates.js";
+import { dayString } from "../days.js";
 import type { Purchase } from "./purchases.js";
 import { learnedRate, MIN_PURCHASES_TO_LEARN, type LearnedRate } from "./rhythm.js";
 import type { ProductFacts, SupplyRule } from "./rules.js";

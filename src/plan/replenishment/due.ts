@@ -1,6 +1,7 @@
 /** What is due in one ISO week: the open reminders whose current due date falls in it. */
 import type { Db } from "../../store/open.js";
-import { dayString, type IsoWeek } from "./dates.js";
+import type { IsoWeek } from "./dates.js";
+import { dayString } from "../days.js";
 
 /** One row of `comeback due`, with exactly the keys the issue names. */
 export interface DueRow {

@@ -3,7 +3,7 @@
  * once), the admin's overrides, and each customer's order lines in time order.
  */
 import type { Db } from "../../store/open.js";
-import { dayNumber, LocalDays } from "./dates.js";
+import { dayNumber, LocalDays } from "../days.js";
 import type { CustomerSettings, PlanProduct, ReminderOverride } from "./compute.js";
 import type { PlanLine } from "./purchases.js";
 import type { SupplyRules } from "./rules.js";

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../../config/schema.js";
 import type { Db } from "../../store/open.js";
-import { dateToDay, dayToDate, makeDayOf } from "../days.js";
+import { dayNumber, dayString, makeDayOf } from "../days.js";
 import { currentSlot } from "./cadence.js";
 import { listOpenTasks, type TaskRow } from "./tasks.js";
 
@@ -83,13 +83,13 @@ export function dueWinbackEmails(
   for (const row of rows) {
     const template = config.winback[row.status].email;
     if (template === null) continue;
-    const slot = currentSlot(row.status, dateToDay(row.since), sunday, config.winback);
+    const slot = currentSlot(row.status, dayNumber(row.since), sunday, config.winback);
     if (slot === null) continue;
     const { since: _since, ...customer } = row;
     due.push({
       ...customer,
       n: slot.n,
-      due_on: dayToDate(slot.dueDay),
+      due_on: dayString(slot.dueDay),
       idempotency_key: `winback:${row.customer_id}:${row.status}:${slot.n}`,
       template,
       favourite_products: [],

@@ -9,7 +9,7 @@ import type { Config } from "../../config/schema.js";
 import { UsageError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
 import { keysOf, selectColumns, selectJsonObject, type Columns } from "../../store/listing.js";
-import { dayToDate, makeDayOf } from "../days.js";
+import { dayNumber, dayString, makeDayOf } from "../days.js";
 import { currentSlot } from "./cadence.js";
 
 export const TASK_KIND = "winback_call";
@@ -93,9 +93,9 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
       .all();
     for (const [customerId, status, since] of rows) {
       if (!config.winback[status as "warm" | "cold" | "lost"].call) continue;
-      const slot = currentSlot(status, sinceDay(since), today, config.winback);
+      const slot = currentSlot(status, dayNumber(since), today, config.winback);
       if (slot === null) continue;
-      const due = dayToDate(slot.dueDay);
+      const due = dayString(slot.dueDay);
       current.set(customerId, due);
       if (!openSlots.has(`${customerId}:${due}`))
         created += insert.run(customerId, due, status, slot.n, now).changes;
@@ -119,10 +119,6 @@ export function planTasks(db: Db, config: TaskConfig, now: string): TasksReport 
     return { created, closed_by_calls: closedByCalls, closed_won_back: wonBack, expired, open: openCount };
   });
   return run.immediate();
-}
-
-function sinceDay(date: string): number {
-  return Math.floor(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
 }
 
 export interface TaskClosed {
@@ -213,7 +209,7 @@ function openTasksQuery(select: string): string {
 }
 
 function openTasksParams(config: Pick<Config, "timezone">, now: string): { now: string; today: string } {
-  return { now, today: dayToDate(makeDayOf(config.timezone)(now)) };
+  return { now, today: dayString(makeDayOf(config.timezone)(now)) };
 }
 
 /** The open tasks as rows: for CSV, the terminal and the managers' digest. */
