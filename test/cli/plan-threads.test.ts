@@ -66,6 +66,10 @@ describe("plan on planner threads", () => {
     const report = JSON.parse(threaded.stdout) as { now: string; replenishment: Record<string, unknown> };
     expect(report.replenishment.planner_threads).toBe(2);
     expect(report.replenishment.new).toBeGreaterThan(1000);
+    // A first plan builds the open-due index after its inserts: it is there again, and `due` uses it.
+    const index = "SELECT sql FROM sqlite_master WHERE name = 'reminders_open_due'";
+    expect(query(join(dir, "shop.db"), index)).toEqual(query(join(dir, "alone.db"), index));
+    expect(query(join(dir, "shop.db"), index)).toHaveLength(1);
 
     const config = await loadConfig({ configPath: join(dir, "comeback.yaml") });
     const db = openStore(join(dir, "alone.db"));

@@ -13,7 +13,7 @@ import type { PlanSettings } from "./compute.js";
 import { isoWeekOf } from "./dates.js";
 import { dayString, localDayOf } from "../days.js";
 import { customerRanges, type CustomerRange } from "./facts.js";
-import { ReminderWriter, type MergeCounts } from "./persist.js";
+import { deferIndexesIfEmpty, ReminderWriter, type MergeCounts } from "./persist.js";
 import type { PlannerTask } from "./plan-worker.js";
 
 export interface UnknownProduct {
@@ -81,6 +81,7 @@ export function startReplenishment(db: Db, config: Config, nowIso: string): Repl
     settings: planSettings(config, nowIso),
   };
   const ranges = customerRanges(db);
+  const rebuildIndexes = deferIndexesIfEmpty(db);
   const writer = new ReminderWriter(db, nowIso);
   const unknown = new Map<string, UnknownProduct>();
   const histories: History[] = [];
@@ -94,10 +95,13 @@ export function startReplenishment(db: Db, config: Config, nowIso: string): Repl
       else unknown.set(key, { sku, name, orders });
     }
   };
-  const report = (threads: number) => ({
-    report: summarize(db, job.settings, writer.counts, [...unknown.values()], threads),
-    histories,
-  });
+  const report = (threads: number) => {
+    rebuildIndexes();
+    return {
+      report: summarize(db, job.settings, writer.counts, [...unknown.values()], threads),
+      histories,
+    };
+  };
 
   const threads = Math.min(MAX_PLANNER_THREADS, ranges.length);
   // The built program has the planner thread beside it; run from the TypeScript sources (tests) it
@@ -128,8 +132,8 @@ export function startReplenishment(db: Db, config: Config, nowIso: string): Repl
 /**
  * Runs the planner threads, batches dealt out in turn, and hands their results to `take` in batch
  * order (so a plan writes the same rows in the same order however the threads interleave). A
- * planner waits while UNWRITTEN_LIMIT of its batches are not written yet; it always holds the
- * lowest unwritten batch among its own, so the writer's next batch is never the one held back.
+ * planner waits (before posting) while UNWRITTEN_LIMIT of its batches are not written yet; the one
+ * it holds back is always a later one than those, so the writer's next batch is never held back.
  */
 function planOnThreads(
   dbPath: string,
