@@ -245,7 +245,8 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
       planned = await runPlan(db, options.config, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit);
     } finally {
-      db.exec("ROLLBACK");
+      // SQLite may have rolled back already (a full disk, an I/O error): the cause must not be hidden.
+      if (db.inTransaction) db.exec("ROLLBACK");
     }
   } else {
     // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.

@@ -29,7 +29,9 @@ export async function runPlan(db: Db, config: Config, nowIso: string): Promise<P
     // The lifecycle comes after the reminders, from the purchase histories the planner read on the
     // way. Not side by side: its working set on top of the planner threads' took a plan of the
     // benchmark shop from 260 to 330–400 MB RSS.
-    const { report: replenishment, histories } = await startReplenishment(db, config, nowIso).finish();
+    const { report: replenishment, histories } = await startReplenishment(db, config, nowIso, {
+      nested,
+    }).finish();
     const lifecycle = planLifecycle(db, config, nowIso, histories);
     const tasks = planTasks(db, config, nowIso);
     db.exec(nested ? "RELEASE plan" : "COMMIT");

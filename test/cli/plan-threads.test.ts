@@ -5,6 +5,7 @@
  */
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { CUSTOMERS_PER_BATCH } from "../../src/plan/replenishment/facts.js";
@@ -60,6 +61,7 @@ describe("plan on planner threads", () => {
     expect(imported.stderr).toBe("");
     expect(imported.code).toBe(0);
     copyFileSync(join(dir, "shop.db"), join(dir, "alone.db"));
+    copyFileSync(join(dir, "shop.db"), join(dir, "failing.db"));
 
     const threaded = await run(["plan", "--now", NOW, "--json"], { cwd: dir });
     expect(threaded.code).toBe(0);
@@ -93,5 +95,20 @@ describe("plan on planner threads", () => {
     ) as typeof report;
     expect(again.replenishment).toMatchObject({ new: 0, changed: 0, removed: 0 });
     expect(again.replenishment.unchanged).toBe(report.replenishment.new);
+
+    // A write that fails in a late batch, while the threads still plan: nothing of the plan stays.
+    const failing = join(dir, "failing.db");
+    const raw = new Database(failing);
+    raw.exec(`CREATE TRIGGER fail_late BEFORE INSERT ON reminders WHEN NEW.customer_id > ${CUSTOMERS - 300}
+              BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    raw.close();
+    writeFileSync(join(dir, "failing.yaml"), CONFIG.replace("database: shop.db", "database: failing.db"));
+    const failed = await run(["plan", "--now", NOW, "--config", "failing.yaml"], { cwd: dir });
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain("disk on fire");
+    const count = (table: string) =>
+      query<{ n: number }>(failing, `SELECT count(*) AS n FROM ${table}`)[0]!.n;
+    expect([count("reminders"), count("customer_lifecycle"), count("tasks")]).toEqual([0, 0, 0]);
+    expect(query(failing, index)).toHaveLength(1);
   }, 120_000);
 });

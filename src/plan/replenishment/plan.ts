@@ -3,6 +3,7 @@
  */
 
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../../config/schema.js";
@@ -73,7 +74,12 @@ export interface ReplenishmentRun {
  * A shop of more than one batch of customers is planned on planner threads, which read and compare;
  * this thread writes their changes as they come.
  */
-export function startReplenishment(db: Db, config: Config, nowIso: string): ReplenishmentRun {
+export function startReplenishment(
+  db: Db,
+  config: Config,
+  nowIso: string,
+  options: { nested: boolean },
+): ReplenishmentRun {
   const job: PlanJob = {
     replenishment: config.replenishment,
     timezone: config.timezone,
@@ -103,10 +109,8 @@ export function startReplenishment(db: Db, config: Config, nowIso: string): Repl
     };
   };
 
-  const threads = Math.min(MAX_PLANNER_THREADS, ranges.length);
-  // The built program has the planner thread beside it; run from the TypeScript sources (tests) it
-  // has not, and a single batch is not worth a thread.
-  if (threads < 2 || db.memory || !existsSync(fileURLToPath(PLANNER))) {
+  const threads = Math.min(MAX_PLANNER_THREADS, ranges.length, availableParallelism());
+  if (threads < 2 || !threadsCanRead(db, options.nested)) {
     return {
       finish: async () => {
         planBatches(
@@ -130,6 +134,24 @@ export function startReplenishment(db: Db, config: Config, nowIso: string): Repl
 }
 
 /**
+ * Whether planner threads on connections of their own would read exactly the facts this connection
+ * sees, and let it write meanwhile. Not for a plan inside a caller's transaction (their uncommitted
+ * writes would be invisible to the threads), an in-memory database, or one that is not in WAL mode
+ * (where `PRAGMA journal_mode = WAL` did not take, e.g. on some network filesystems): there a reader's
+ * lock keeps the writer from spilling its cache to the file, and planners waiting for their batches
+ * to be written would wait forever. Nor when run from the TypeScript sources (the tests), where there
+ * is no built planner thread beside this module.
+ */
+function threadsCanRead(db: Db, nested: boolean): boolean {
+  return (
+    !nested &&
+    !db.memory &&
+    db.pragma("journal_mode", { simple: true }) === "wal" &&
+    existsSync(fileURLToPath(PLANNER))
+  );
+}
+
+/**
  * Runs the planner threads, batches dealt out in turn, and hands their results to `take` in batch
  * order (so a plan writes the same rows in the same order however the threads interleave). A
  * planner waits (before posting) while UNWRITTEN_LIMIT of its batches are not written yet; the one
@@ -145,7 +167,8 @@ function planOnThreads(
   const pending = new Map<number, BatchResult>();
   let next = 0;
   const unwritten = new Int32Array(new SharedArrayBuffer(4 * threads));
-  const workers = Array.from({ length: threads }, (_, thread) => {
+  const workers: Worker[] = [];
+  for (let thread = 0; thread < threads; thread++) {
     const indexes = ranges.map((_, i) => i).filter((i) => i % threads === thread);
     const task: PlannerTask = {
       dbPath,
@@ -159,8 +182,14 @@ function planOnThreads(
     // the two threads from adding 100 MB to a plan's RSS (measured 240 MB for a replan of the
     // benchmark shop instead of 345), for 0.2 s; the old-generation limit is only a safety net.
     const resourceLimits = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 1024 };
-    return new Worker(PLANNER, { workerData: task, resourceLimits });
-  });
+    try {
+      workers.push(new Worker(PLANNER, { workerData: task, resourceLimits }));
+    } catch (error) {
+      // A planner already started would wait forever for its batches to be written.
+      for (const worker of workers) void worker.terminate();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
   return new Promise<void>((resolve, reject) => {
     let running = workers.length;
     let failed = false;
@@ -187,6 +216,8 @@ function planOnThreads(
         }
       });
       worker.on("error", fail);
+      // A batch that can't be received is a batch lost: the plan must not commit without it.
+      worker.on("messageerror", fail);
       worker.on("exit", (code) => {
         if (failed) return;
         if (code !== 0) return fail(new Error(`a planner thread stopped unexpectedly (exit ${code})`));
