@@ -218,17 +218,8 @@ export interface WeeklyReport {
   planned: PlanReport;
   carts: { new: number; existing: number };
   digest: QueueReport["digest"];
-  messages: {
-    queued: number;
-    sent: number;
-    deferred: number;
-    deferred_reasons: Record<string, number>;
-    skipped: number;
-    skipped_reasons: Record<string, number>;
-    retry_later: number;
-    failed: number;
-    unknown: number;
-  };
+  /** What became of this week's messages: the send report's counts, and how many were queued. */
+  messages: { queued: number } & Omit<SendReport, "due" | "suppressed">;
   send: SendReport;
   /** For --dry-run: who would get what. */
   would_send: QueueReport["messages"];
@@ -256,6 +247,7 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
       .immediate();
   }
   const send = options.dryRun ? emptySendReport() : await sendDue(db, options.send());
+  const { due: _due, suppressed: _suppressed, ...sendCounts } = send;
   return {
     now: options.now,
     week: week.week,
@@ -263,17 +255,7 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     planned,
     carts: { new: queued.carts_new, existing: queued.carts_existing },
     digest: queued.digest,
-    messages: {
-      queued: queued.queued,
-      sent: send.sent,
-      deferred: send.deferred,
-      deferred_reasons: send.deferred_reasons,
-      skipped: send.skipped,
-      skipped_reasons: send.skipped_reasons,
-      retry_later: send.retry_later,
-      failed: send.failed,
-      unknown: send.unknown,
-    },
+    messages: { queued: queued.queued, ...sendCounts },
     send,
     would_send: options.dryRun ? queued.messages : [],
   };

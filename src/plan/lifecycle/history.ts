@@ -28,10 +28,9 @@ export function historyOf(
 ): History | null {
   let history: History | null = null;
   for (let i = 0; i < lines.length;) {
-    const { orderId, day } = lines[i] as { orderId: number; day: number };
+    const { orderId, day } = lines[i]!;
     let bought = false;
-    for (; i < lines.length && (lines[i] as { orderId: number }).orderId === orderId; i++)
-      if ((lines[i] as { quantity: number }).quantity > 0) bought = true;
+    for (; i < lines.length && lines[i]!.orderId === orderId; i++) if (lines[i]!.quantity > 0) bought = true;
     if (!bought) continue;
     if (history === null) history = { customerId, days: [day], orders: 1, lastOrderId: orderId };
     else {

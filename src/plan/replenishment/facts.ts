@@ -8,6 +8,14 @@ import type { CustomerSettings, PlanProduct, ReminderOverride } from "./compute.
 import type { PlanLine } from "./purchases.js";
 import type { SupplyRules } from "./rules.js";
 
+/**
+ * What tells products apart: the sku, or for a line without one, its name. (Every sku an order import
+ * sees is put in the catalog, so the lines planned by name alone are those without a sku.)
+ */
+export function productKey(sku: string | null, name: string | null): string {
+  return sku ?? `\u0000${name ?? ""}`;
+}
+
 /** All the products, indexed by a small number (pid) that the line query returns instead of the sku text. */
 export class ProductIndex {
   readonly list: PlanProduct[] = [];
@@ -28,8 +36,7 @@ export class ProductIndex {
 
   /** The pid of a product the catalog doesn't hold: a line without a sku is known by its name. */
   adhoc(sku: string | null, name: string | null): number {
-    const key = sku ?? `\u0000${name ?? ""}`;
-    return this.byKey.get(key) ?? this.add(sku, name, null, null);
+    return this.byKey.get(productKey(sku, name)) ?? this.add(sku, name, null, null);
   }
 
   private add(
@@ -41,7 +48,7 @@ export class ProductIndex {
     const facts = { sku, name, groupKey: group ?? sku ?? name ?? "", daysPerUnit };
     const pid = this.list.length;
     this.list.push({ ...facts, rule: this.rules.ruleFor(facts) });
-    this.byKey.set(sku ?? `\u0000${name ?? ""}`, pid);
+    this.byKey.set(productKey(sku, name), pid);
     return pid;
   }
 

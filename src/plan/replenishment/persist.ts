@@ -52,9 +52,17 @@ export interface MergeCounts {
   new: number;
   changed: number;
   unchanged: number;
+  /** Reminders deleted because nothing derives them any more (a cancelled purchase, an earlier --now). */
   removed: number;
   satisfied: number;
   expired: number;
+}
+
+/** What the counts need to know of a stored reminder that the plan changes or ends. */
+interface StoredState {
+  state: string;
+  last_purchase_on: string;
+  purchase_order_id: number;
 }
 
 /** Values of one reminders row, in REMINDER_COLUMNS order, then fingerprint. */
@@ -95,24 +103,13 @@ export class ReminderDiff {
         "SELECT customer_id, group_key, fingerprint FROM reminders WHERE customer_id BETWEEN ? AND ?",
       )
       .raw();
-    this.before = db.prepare<
-      [number, string],
-      { state: string; last_purchase_on: string; purchase_order_id: number }
-    >(
+    this.before = db.prepare<[number, string], StoredState>(
       "SELECT state, last_purchase_on, purchase_order_id FROM reminders WHERE customer_id = ? AND group_key = ?",
     );
   }
 
-  private stateOf(outcome: GroupOutcome): {
-    state: string;
-    last_purchase_on: string;
-    purchase_order_id: number;
-  } {
-    return this.before.get(outcome.customerId, outcome.groupKey) as {
-      state: string;
-      last_purchase_on: string;
-      purchase_order_id: number;
-    };
+  private stateOf(outcome: GroupOutcome): StoredState {
+    return this.before.get(outcome.customerId, outcome.groupKey) as StoredState;
   }
 
   /**

@@ -13,7 +13,7 @@ import type { History } from "../lifecycle/history.js";
 import type { PlanSettings } from "./compute.js";
 import { isoWeekOf } from "./dates.js";
 import { dayString, localDayOf } from "../days.js";
-import { customerRanges, type CustomerRange } from "./facts.js";
+import { customerRanges, productKey, type CustomerRange } from "./facts.js";
 import { deferIndexesIfEmpty, ReminderWriter, type MergeCounts } from "./persist.js";
 import type { PlannerTask } from "./plan-worker.js";
 
@@ -24,17 +24,11 @@ export interface UnknownProduct {
   orders: number;
 }
 
-export interface ReplenishmentReport {
+/** The merge counts (new, changed, unchanged, removed, satisfied, expired: see MergeCounts), and: */
+export interface ReplenishmentReport extends MergeCounts {
   /** The shop's date of `now`, and its ISO week. */
   today: string;
   week: string;
-  new: number;
-  changed: number;
-  unchanged: number;
-  /** Reminders deleted because nothing derives them any more (a cancelled purchase, an earlier --now). */
-  removed: number;
-  satisfied: number;
-  expired: number;
   /** Open reminders due in the week of `now`, after this plan. */
   due_this_week: number;
   /** Open, paused, satisfied and expired reminders after this plan. */
@@ -95,7 +89,8 @@ export function startReplenishment(
     writer.write(result.changes);
     for (const history of result.histories) histories.push(history);
     for (const [sku, name, orders] of result.unknown) {
-      const key = `${sku ?? ""}\u0000${name ?? ""}`;
+      // By the key the planners' product lists use, so the threads count a product as one thread would.
+      const key = productKey(sku, name);
       const known = unknown.get(key);
       if (known) known.orders += orders;
       else unknown.set(key, { sku, name, orders });
