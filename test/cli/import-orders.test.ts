@@ -235,6 +235,79 @@ describe("import orders", () => {
     ]);
   });
 
+  it("merges a later file into stored customers: counts created, updated and unchanged; matches by email", async () => {
+    const dir = workspace();
+    const orders = join(dir, "o.csv");
+    writeFileSync(
+      orders,
+      "order_id,ordered_at,customer_id,email,customer_name,sku\n" +
+        "1,2024-01-01,C1,ann@example.com,Ann,A\n" +
+        "2,2024-01-02,,bob@example.com,Bob,A\n" +
+        "3,2024-01-03,C3,cy@example.com,Cy,A\n",
+    );
+    expect((await importJson(dir, orders))[0]).toMatchObject({ customers_new: 3 });
+    const customers = join(dir, "c.csv");
+    writeFileSync(
+      customers,
+      "customer_id,email,first_name,usage_factor\n" +
+        "C1,ann@example.com,,\n" + // nothing new: unchanged
+        "C2,bob@example.com,Bob,1.5\n" + // known by email only, now with the shop's id: updated, not created
+        "C4,dee@example.com,Dee,\n" + // new
+        "C4,,,2\n", // the same new customer again, in the same file: still one created
+    );
+    const run1 = await run(["import", "customers", customers, "--json"], { cwd: dir });
+    expect(run1.stderr).toBe("");
+    expect(JSON.parse(run1.stdout)[0]).toMatchObject({
+      rows: 4,
+      customers_new: 1,
+      customers_updated: 1,
+      customers_unchanged: 1,
+    });
+    const db = join(dir, "comeback.db");
+    expect(
+      query(
+        db,
+        "SELECT identity_key, external_id, email, first_name, usage_factor FROM customers ORDER BY id",
+      ),
+    ).toEqual([
+      {
+        identity_key: "id:C1",
+        external_id: "C1",
+        email: "ann@example.com",
+        first_name: null,
+        usage_factor: null,
+      },
+      {
+        identity_key: "email:bob@example.com",
+        external_id: "C2",
+        email: "bob@example.com",
+        first_name: "Bob",
+        usage_factor: 1.5,
+      },
+      {
+        identity_key: "id:C3",
+        external_id: "C3",
+        email: "cy@example.com",
+        first_name: null,
+        usage_factor: null,
+      },
+      {
+        identity_key: "id:C4",
+        external_id: "C4",
+        email: "dee@example.com",
+        first_name: "Dee",
+        usage_factor: 2,
+      },
+    ]);
+    // The same facts again change nothing: every customer it names is unchanged.
+    const run2 = await run(["import", "customers", customers, "--json", "--force"], { cwd: dir });
+    expect(JSON.parse(run2.stdout)[0]).toMatchObject({
+      customers_new: 0,
+      customers_updated: 0,
+      customers_unchanged: 3,
+    });
+  });
+
   it("later rows update a customer's name, phone and consent; an empty cell never erases them", async () => {
     const dir = workspace();
     const file = join(dir, "o.csv");

@@ -5,6 +5,7 @@
  * exports are windows, not the whole truth.
  */
 import type { Db } from "../../store/open.js";
+import { RowWriter } from "../../store/rows.js";
 import type { LineItem, OrderRecord } from "../records.js";
 import type { CustomerWriter } from "./customers.js";
 
@@ -60,6 +61,8 @@ export class OrderWriter {
   private readonly lastIdBefore: number;
   private readonly productsSeen = new Set<string>();
   private readonly statements;
+  /** New lines, written several per statement; flushed before anything reads the lines back. */
+  private readonly newLines: RowWriter;
   linesNew = 0;
   statusChanges = 0;
 
@@ -100,10 +103,6 @@ export class OrderWriter {
         `SELECT line_key, sku, product_name, quantity, unit_price_minor, line_total_minor
          FROM order_lines WHERE order_id = ?`,
       ),
-      insertLine: db.prepare(
-        `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
       updateLine: db.prepare(
         `UPDATE order_lines SET sku = ?, product_name = ?, quantity = ?, unit_price_minor = ?, line_total_minor = ?
          WHERE order_id = ? AND line_key = ?`,
@@ -115,6 +114,12 @@ export class OrderWriter {
          WHERE products.name IS NULL AND excluded.name IS NOT NULL`,
       ),
     };
+    this.newLines = new RowWriter(
+      db,
+      `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor)
+       VALUES`,
+      7,
+    );
   }
 
   write(order: OrderRecord): void {
@@ -131,10 +136,9 @@ export class OrderWriter {
     const previous = this.seen.get(order.orderId);
     const earlier = previous === undefined ? null : unpack(previous);
     const items = this.numberLines(order.items, earlier?.lines ?? 0);
-    const stored =
-      this.sourceWasEmpty && earlier === null
-        ? undefined
-        : this.statements.find.get(this.source, order.orderId);
+    const known = !this.sourceWasEmpty || earlier !== null;
+    if (known) this.newLines.flush(); // the order's lines may be compared below
+    const stored = known ? this.statements.find.get(this.source, order.orderId) : undefined;
     let outcome: Outcome;
     if (!stored) {
       const orderId = Number(
@@ -167,7 +171,7 @@ export class OrderWriter {
   }
 
   private insertLine(orderId: number, item: LineItem & { lineKey: string }): void {
-    this.statements.insertLine.run(
+    this.newLines.add([
       orderId,
       item.lineKey,
       item.sku,
@@ -175,7 +179,7 @@ export class OrderWriter {
       item.quantity,
       item.unitPriceMinor,
       item.lineTotalMinor,
-    );
+    ]);
     this.linesNew += 1;
   }
 
@@ -218,6 +222,7 @@ export class OrderWriter {
 
   /** Records the first status of the orders this import created, and counts what happened. */
   finish(): OrderCounts {
+    this.newLines.flush();
     this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
       orders_new: 0,
