@@ -136,6 +136,10 @@ export async function importFile(
   }));
 
   const now = nowIso();
+  // The import's working set is the indexes it looks rows up in; a 1M-line import ran as fast with
+  // 8 MiB of page cache as with the default 32, and its peak RSS was 25 MiB lower.
+  const cacheSize = db.pragma("cache_size", { simple: true }) as number;
+  db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
   db.exec("BEGIN IMMEDIATE");
   let committed = false;
   const rejected = options.skipBadRows ? new RejectedFile(path) : null;
@@ -198,8 +202,13 @@ export async function importFile(
     if (!committed && db.inTransaction) db.exec("ROLLBACK");
     await rejected?.discard();
     throw error;
+  } finally {
+    db.pragma(`cache_size = ${cacheSize}`);
   }
 }
+
+/** SQLite's page cache during an import, in its unit (negative: KiB). */
+const IMPORT_CACHE_SIZE = -8192;
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
@@ -371,10 +380,12 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
   const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
   const workers = tasks.map(
     (task) =>
-      // A reader holds a few batches at a time; a small heap limit makes V8 collect early instead of growing.
+      // A reader holds a few batches at a time; small heap limits make V8 collect early instead of
+      // growing. V8's default young generation alone added 40 MiB to a 1M-line import's peak RSS
+      // (two readers) for no measurable speed.
       new Worker(new URL("./read/worker.js", import.meta.url), {
         workerData: task,
-        resourceLimits: { maxOldGenerationSizeMb: 64 },
+        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
       }),
   );
   const bytesRead = workers.map(() => 0);

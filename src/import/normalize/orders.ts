@@ -61,7 +61,10 @@ function firstNonNull<T>(rows: OrderRow[], pick: (row: OrderRow) => T | null): T
 }
 
 function mergeCustomers(rows: OrderRow[]): CustomerFields | null {
-  const customers = rows.map((row) => row.customer).filter((c): c is CustomerFields => c !== null);
+  // Rows that repeat the customer share one object (see RowReader.customer): merge each once.
+  const customers = [...new Set(rows.map((row) => row.customer))].filter(
+    (c): c is CustomerFields => c !== null,
+  );
   if (customers.length === 0) return null;
   const merged = { ...customers[0]! };
   for (const other of customers.slice(1)) {

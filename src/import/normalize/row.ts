@@ -15,6 +15,19 @@ import {
   phoneDigits,
 } from "./values.js";
 
+/** The fields `customer()` reads: a row whose cells for them repeat the last row's gives the same customer. */
+const CUSTOMER_FIELDS = [
+  "customer_id",
+  "email",
+  "phone",
+  "first_name",
+  "last_name",
+  "customer_name",
+  "accepts_marketing",
+  "locale",
+  "usage_factor",
+];
+
 /** Placeholders shops write for "no value" in contact columns: read as empty rather than as an error. */
 const PLACEHOLDERS = new Set(["-", "—", "–", "n/a", "na", "none", "null", "нет", "keine", "k.a.", "—"]);
 
@@ -23,6 +36,14 @@ export class RowReader {
   private readonly parseDate: (text: string) => string | null;
   private readonly dateDescription: string;
   private readonly locales = new Map<string, string | null>();
+  private readonly customerColumns: number[];
+  /**
+   * The last customer read without a problem, and the cells it was read from. Exports repeat the
+   * customer on every line of an order, and reading it (email, phone, names) is a third of a row's work.
+   */
+  private lastCustomer: { cells: (string | undefined)[]; fields: CustomerFields | null } | null = null;
+  /** The same for dates: the lines of an order repeat its time. */
+  private lastDate = { text: "", parsed: "" };
   cells: string[] = [];
   line = 0;
   problems: RowProblem[] = [];
@@ -35,6 +56,7 @@ export class RowReader {
     this.parseNumber = makeNumberParser(profile.decimalSeparator);
     this.parseDate = makeDateParser(profile.dateFormat, profile.timezone);
     this.dateDescription = describeDateFormat(profile.dateFormat);
+    this.customerColumns = CUSTOMER_FIELDS.flatMap((field) => index[field] ?? []);
   }
 
   start(cells: string[], line: number): void {
@@ -118,7 +140,11 @@ export class RowReader {
   date(field: string): string | null {
     const value = this.text(field);
     if (value === "") return null;
-    return this.parseDate(value) ?? this.problem(field, `"${value}" is not ${this.dateDescription}`);
+    if (value === this.lastDate.text) return this.lastDate.parsed;
+    const parsed = this.parseDate(value);
+    if (parsed === null) return this.problem(field, `"${value}" is not ${this.dateDescription}`);
+    this.lastDate = { text: value, parsed };
+    return parsed;
   }
 
   currency(field: string): string | null {
@@ -142,6 +168,18 @@ export class RowReader {
   }
 
   customer(): CustomerFields | null {
+    const last = this.lastCustomer;
+    if (last !== null && this.customerColumns.every((column, i) => this.cells[column] === last.cells[i]))
+      return last.fields;
+    const problemsBefore = this.problems.length;
+    const fields = this.readCustomer();
+    if (this.problems.length === problemsBefore) {
+      this.lastCustomer = { cells: this.customerColumns.map((column) => this.cells[column]), fields };
+    }
+    return fields;
+  }
+
+  private readCustomer(): CustomerFields | null {
     const customerId = this.customerId();
     const emailText = this.contact("email");
     let email: string | null = null;

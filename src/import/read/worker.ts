@@ -110,13 +110,16 @@ interface PendingOrder {
   cells: { line: number; cells: string[] }[];
 }
 
-/** CSV records of a byte range of the file, as arrays of cells, with backpressure. */
-function records(
+/**
+ * CSV records of a byte range of the file, as arrays of cells, with backpressure: each step yields
+ * every record the parser has ready, so the rows are read in a plain loop rather than a promise each.
+ */
+async function* records(
   task: ReaderTask,
   start: number,
   end: number | null,
   sender: BatchSender,
-): AsyncIterable<string[]> {
+): AsyncGenerator<string[][]> {
   const input = createReadStream(task.path, {
     start,
     end: end === null ? undefined : end - 1,
@@ -129,7 +132,12 @@ function records(
   const utf8 = /^utf-?8$/i.test(task.encoding);
   if (utf8) pipeline(input, parser, () => {});
   else pipeline(input, iconv.decodeStream(task.encoding), parser, () => {});
-  return parser;
+  for await (const first of parser as AsyncIterable<string[]>) {
+    const ready = [first];
+    for (let next: string[] | null = parser.read() as string[] | null; next !== null; next = parser.read())
+      ready.push(next);
+    yield ready;
+  }
 }
 
 async function run(task: ReaderTask): Promise<void> {
@@ -144,10 +152,11 @@ async function run(task: ReaderTask): Promise<void> {
   let pending: PendingOrder | null = null;
   const isOrders = task.profile.kind === "orders";
 
-  const flushOrder = async (): Promise<void> => {
+  // Rows are read synchronously; a promise is returned only when the writer is behind (see BatchSender).
+  const flushOrder = (): Promise<void> | undefined => {
     const order = pending;
     pending = null;
-    if (!order) return;
+    if (!order) return undefined;
     if (order.bad.length === 0) {
       const assembled = assembleOrder(order.rows, assembly);
       if ("items" in assembled) return sender.record(assembled);
@@ -168,9 +177,10 @@ async function run(task: ReaderTask): Promise<void> {
           ];
       sender.reject(rowLine, problems, cells);
     }
+    return undefined;
   };
 
-  const readRow = async (cells: string[], recordLine: number): Promise<void> => {
+  const readRow = (cells: string[], recordLine: number): Promise<void> | undefined => {
     rows += 1;
     const row = reader!;
     row.start(cells, recordLine);
@@ -184,13 +194,15 @@ async function run(task: ReaderTask): Promise<void> {
     }
     if (isOrders) {
       const orderId = row.text("order_id");
-      if (pending && pending.orderId !== orderId) await flushOrder();
+      // At most one order goes to the sender per row, so at most one wait is asked for.
+      const wait = pending && pending.orderId !== orderId ? flushOrder() : undefined;
       pending ??= { orderId, rows: [], bad: [], cells: [] };
       const read = row.problems.length === 0 ? readOrderRow(row) : null;
       if (read) pending.rows.push(read);
       else pending.bad.push({ line: recordLine, problems: row.problems });
       pending.cells.push({ line: recordLine, cells: task.keepRejectedCells ? cells : [] });
-      if (pending.cells.length > 10_000) await flushOrder(); // a runaway "order" must not hold the file in memory
+      if (pending.cells.length > 10_000) return flushOrder(); // a runaway "order" must not hold the file in memory
+      return wait;
     } else {
       const record =
         row.problems.length > 0
@@ -200,43 +212,48 @@ async function run(task: ReaderTask): Promise<void> {
             : task.profile.kind === "calls"
               ? readCallRow(row)
               : readCustomerRow(row);
-      if (record) await sender.record(record);
-      else sender.reject(recordLine, row.problems, cells);
+      if (record) return sender.record(record);
+      sender.reject(recordLine, row.problems, cells);
+      return undefined;
     }
   };
 
   // The order whose rows the second reader skips at its start, and the first reader reads past its end.
   let straddling: string | null = null;
-  for await (const cells of records(task, segment.start, segment.end, sender)) {
-    const recordLine = line;
-    line += 1 + lineBreaksIn(cells);
-    if (cells.length === 1 && cells[0]!.trim() === "") continue; // blank line
-    if (headers === null) {
-      headers = cells.map((h) => h.replace(/^\uFEFF/, "").trim());
-      reader = rowReader(task, headers, recordLine);
-      parentPort!.postMessage({ type: "header", headers } satisfies ReaderMessage);
-      continue;
-    }
-    if (segment.boundary === "skip" && isOrders) {
-      reader!.start(cells, recordLine);
-      const orderId = reader!.text("order_id");
-      if (straddling === null) straddling = orderId;
-      if (orderId === straddling) continue;
-      segment.boundary = "none";
-    }
-    await readRow(cells, recordLine);
-  }
-  if (segment.boundary === "extend" && segment.end !== null && isOrders && reader) {
-    for await (const cells of records(task, segment.end, null, sender)) {
+  for await (const ready of records(task, segment.start, segment.end, sender))
+    for (const cells of ready) {
       const recordLine = line;
       line += 1 + lineBreaksIn(cells);
-      if (cells.length === 1 && cells[0]!.trim() === "") continue;
-      reader.start(cells, recordLine);
-      const orderId = reader.text("order_id");
-      straddling ??= orderId;
-      if (orderId !== straddling) break;
-      await readRow(cells, recordLine);
+      if (cells.length === 1 && cells[0]!.trim() === "") continue; // blank line
+      if (headers === null) {
+        headers = cells.map((h) => h.replace(/^\uFEFF/, "").trim());
+        reader = rowReader(task, headers, recordLine);
+        parentPort!.postMessage({ type: "header", headers } satisfies ReaderMessage);
+        continue;
+      }
+      if (segment.boundary === "skip" && isOrders) {
+        reader!.start(cells, recordLine);
+        const orderId = reader!.text("order_id");
+        if (straddling === null) straddling = orderId;
+        if (orderId === straddling) continue;
+        segment.boundary = "none";
+      }
+      const wait = readRow(cells, recordLine);
+      if (wait) await wait;
     }
+  if (segment.boundary === "extend" && segment.end !== null && isOrders && reader) {
+    extend: for await (const ready of records(task, segment.end, null, sender))
+      for (const cells of ready) {
+        const recordLine = line;
+        line += 1 + lineBreaksIn(cells);
+        if (cells.length === 1 && cells[0]!.trim() === "") continue;
+        reader.start(cells, recordLine);
+        const orderId = reader.text("order_id");
+        straddling ??= orderId;
+        if (orderId !== straddling) break extend;
+        const wait = readRow(cells, recordLine);
+        if (wait) await wait;
+      }
   }
   await flushOrder();
   if (headers === null) throw new DataError(`${task.displayName}: the file has no header row`);

@@ -5,6 +5,7 @@
  * exports are windows, not the whole truth.
  */
 import type { Db } from "../../store/open.js";
+import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { RowWriter } from "../../store/rows.js";
 import type { LineItem, OrderRecord } from "../records.js";
 import type { CustomerWriter } from "./customers.js";
@@ -63,6 +64,8 @@ export class OrderWriter {
   private readonly statements;
   /** New lines, written several per statement; flushed before anything reads the lines back. */
   private readonly newLines: RowWriter;
+  /** A shop's first import builds the orders' customer index once, at the end. */
+  private readonly rebuildIndexes: () => void;
   linesNew = 0;
   statusChanges = 0;
 
@@ -114,6 +117,7 @@ export class OrderWriter {
          WHERE products.name IS NULL AND excluded.name IS NOT NULL`,
       ),
     };
+    this.rebuildIndexes = deferIndexesIfEmpty(db, "orders");
     this.newLines = new RowWriter(
       db,
       `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor)
@@ -135,7 +139,8 @@ export class OrderWriter {
     };
     const previous = this.seen.get(order.orderId);
     const earlier = previous === undefined ? null : unpack(previous);
-    const items = this.numberLines(order.items, earlier?.lines ?? 0);
+    const items = order.items;
+    const before = earlier?.lines ?? 0;
     const known = !this.sourceWasEmpty || earlier !== null;
     if (known) this.newLines.flush(); // the order's lines may be compared below
     const stored = known ? this.statements.find.get(this.source, order.orderId) : undefined;
@@ -145,7 +150,7 @@ export class OrderWriter {
         this.statements.insert.run(this.source, order.orderId, ...orderColumns(values), this.now, this.now)
           .lastInsertRowid,
       );
-      for (const item of items) this.insertLine(orderId, item);
+      items.forEach((item, i) => this.insertLine(orderId, lineKey(item, before, i), item));
       outcome = "new";
     } else {
       const orderChanged = differs(stored, values);
@@ -156,7 +161,7 @@ export class OrderWriter {
         this.statements.history.run(stored.id, order.status, order.statusClass, this.now, this.importId);
         this.statusChanges += 1;
       }
-      const linesChanged = this.mergeLines(stored.id, items);
+      const linesChanged = this.mergeLines(stored.id, items, before);
       outcome = orderChanged || linesChanged ? "updated" : "unchanged";
     }
     for (const item of items) this.rememberProduct(item, order.currency);
@@ -165,15 +170,10 @@ export class OrderWriter {
     this.seen.set(order.orderId, pack((earlier?.lines ?? 0) + items.length, outcome, customerId === null));
   }
 
-  /** Lines without a line id are keyed by their position within the order in this file. */
-  private numberLines(items: LineItem[], before: number): (LineItem & { lineKey: string })[] {
-    return items.map((item, i) => ({ ...item, lineKey: item.lineKey ?? String(before + i + 1) }));
-  }
-
-  private insertLine(orderId: number, item: LineItem & { lineKey: string }): void {
+  private insertLine(orderId: number, key: string, item: LineItem): void {
     this.newLines.add([
       orderId,
-      item.lineKey,
+      key,
       item.sku,
       item.productName,
       item.quantity,
@@ -184,13 +184,14 @@ export class OrderWriter {
   }
 
   /** Inserts new lines and rewrites changed ones; true when anything was written. */
-  private mergeLines(orderId: number, items: (LineItem & { lineKey: string })[]): boolean {
+  private mergeLines(orderId: number, items: LineItem[], before: number): boolean {
     const stored = new Map(this.statements.lines.all(orderId).map((line) => [line.line_key, line]));
     let changed = false;
-    for (const item of items) {
-      const line = stored.get(item.lineKey);
+    for (const [i, item] of items.entries()) {
+      const key = lineKey(item, before, i);
+      const line = stored.get(key);
       if (!line) {
-        this.insertLine(orderId, item);
+        this.insertLine(orderId, key, item);
         changed = true;
       } else if (
         line.sku !== item.sku ||
@@ -206,7 +207,7 @@ export class OrderWriter {
           item.unitPriceMinor,
           item.lineTotalMinor,
           orderId,
-          item.lineKey,
+          key,
         );
         changed = true;
       }
@@ -223,6 +224,7 @@ export class OrderWriter {
   /** Records the first status of the orders this import created, and counts what happened. */
   finish(): OrderCounts {
     this.newLines.flush();
+    this.rebuildIndexes();
     this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
       orders_new: 0,
@@ -239,6 +241,11 @@ export class OrderWriter {
     }
     return counts;
   }
+}
+
+/** Lines without a line id are keyed by their position within the order in this file. */
+function lineKey(item: LineItem, before: number, index: number): string {
+  return item.lineKey ?? String(before + index + 1);
 }
 
 /** The order's columns in the order both the insert and the update name them. */

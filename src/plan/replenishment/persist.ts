@@ -177,26 +177,6 @@ export class ReminderDiff {
 
 const isLive = (state: string) => state === "open" || state === "paused";
 
-/**
- * A first plan (no reminders stored yet) inserts every row: its secondary indexes are dropped for
- * the inserts and built again afterwards, once, over all the rows, which costs less than keeping
- * them up to date row by row (the open-due index was a quarter of a first plan's insert time).
- * Inside the plan's transaction: a plan that fails restores them with everything else. Returns
- * what rebuilds them (nothing to do when the table was not empty).
- */
-export function deferIndexesIfEmpty(db: Db): () => void {
-  if (db.prepare("SELECT 1 FROM reminders LIMIT 1").get() !== undefined) return () => {};
-  const indexes = db
-    .prepare<[], { name: string; sql: string }>(
-      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reminders' AND sql IS NOT NULL",
-    )
-    .all();
-  for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
-  return () => {
-    for (const { sql } of indexes) db.exec(sql);
-  };
-}
-
 /** Writes reminder changes on the writing connection, stamping changed rows with the plan's `now`. */
 export class ReminderWriter {
   readonly counts: MergeCounts = emptyCounts();

@@ -14,7 +14,8 @@ import type { PlanSettings } from "./compute.js";
 import { isoWeekOf } from "./dates.js";
 import { dayString, localDayOf } from "../days.js";
 import { customerRanges, productKey, type CustomerRange } from "./facts.js";
-import { deferIndexesIfEmpty, ReminderWriter, type MergeCounts } from "./persist.js";
+import { deferIndexesIfEmpty } from "../../store/indexes.js";
+import { ReminderWriter, type MergeCounts } from "./persist.js";
 import type { PlannerTask } from "./plan-worker.js";
 
 export interface UnknownProduct {
@@ -81,7 +82,7 @@ export function startReplenishment(
     settings: planSettings(config, nowIso),
   };
   const ranges = customerRanges(db);
-  const rebuildIndexes = deferIndexesIfEmpty(db);
+  const rebuildIndexes = deferIndexesIfEmpty(db, "reminders");
   const writer = new ReminderWriter(db, nowIso);
   const unknown = new Map<string, UnknownProduct>();
   const histories: History[] = [];
