@@ -4,7 +4,14 @@
  * (Shopify), so each order-level field takes the first non-empty value among its rows.
  */
 import { decimalToMinor, lineTotalMinor, minorDigits } from "../../money.js";
-import type { CustomerFields, LineItem, OrderRecord, RowProblem, StatusClass } from "../records.js";
+import {
+  flattenLines,
+  type CustomerFields,
+  type LineItem,
+  type OrderRecord,
+  type RowProblem,
+  type StatusClass,
+} from "../records.js";
 import type { RowReader } from "./row.js";
 
 /** One row of an order export, read but not yet combined with the other rows of its order. */
@@ -134,7 +141,7 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
         currency,
       ) ?? 0,
     customer: mergeCustomers(rows),
-    items,
+    lines: flattenLines(items),
   };
 }
 

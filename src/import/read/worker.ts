@@ -159,7 +159,7 @@ async function run(task: ReaderTask): Promise<void> {
     if (!order) return undefined;
     if (order.bad.length === 0) {
       const assembled = assembleOrder(order.rows, assembly);
-      if ("items" in assembled) return sender.record(assembled);
+      if ("lines" in assembled) return sender.record(assembled);
       order.bad.push({ line: assembled.line, problems: [assembled] });
     }
     // One bad row rejects its whole order: a partial order would misstate what was bought.

@@ -7,7 +7,7 @@
 import type { Db } from "../../store/open.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { RowWriter } from "../../store/rows.js";
-import type { LineItem, OrderRecord } from "../records.js";
+import { LINE_WIDTH, lineAt, type FlatLines, type LineItem, type OrderRecord } from "../records.js";
 import type { CustomerWriter } from "./customers.js";
 
 interface StoredOrder {
@@ -139,7 +139,8 @@ export class OrderWriter {
     };
     const previous = this.seen.get(order.orderId);
     const earlier = previous === undefined ? null : unpack(previous);
-    const items = order.items;
+    const lines = order.lines;
+    const count = lines.length / LINE_WIDTH;
     const before = earlier?.lines ?? 0;
     const known = !this.sourceWasEmpty || earlier !== null;
     if (known) this.newLines.flush(); // the order's lines may be compared below
@@ -150,7 +151,7 @@ export class OrderWriter {
         this.statements.insert.run(this.source, order.orderId, ...orderColumns(values), this.now, this.now)
           .lastInsertRowid,
       );
-      items.forEach((item, i) => this.insertLine(orderId, lineKey(item, before, i), item));
+      for (let i = 0; i < count; i++) this.insertLine(orderId, before, i, lines);
       outcome = "new";
     } else {
       const orderChanged = differs(stored, values);
@@ -161,37 +162,40 @@ export class OrderWriter {
         this.statements.history.run(stored.id, order.status, order.statusClass, this.now, this.importId);
         this.statusChanges += 1;
       }
-      const linesChanged = this.mergeLines(stored.id, items, before);
+      const linesChanged = this.mergeLines(stored.id, lines, before);
       outcome = orderChanged || linesChanged ? "updated" : "unchanged";
     }
-    for (const item of items) this.rememberProduct(item, order.currency);
+    for (let at = 0; at < lines.length; at += LINE_WIDTH) this.rememberProduct(lines, at, order.currency);
     // An order met again later in the same file keeps its first outcome unless it was "unchanged".
     if (earlier && earlier.outcome !== "unchanged") outcome = earlier.outcome;
-    this.seen.set(order.orderId, pack((earlier?.lines ?? 0) + items.length, outcome, customerId === null));
+    this.seen.set(order.orderId, pack(before + count, outcome, customerId === null));
   }
 
-  private insertLine(orderId: number, key: string, item: LineItem): void {
+  /** Queues line `index` of an order's flat lines: the order's row id, its key, then its values. */
+  private insertLine(orderId: number, before: number, index: number, lines: FlatLines): void {
+    const at = index * LINE_WIDTH;
     this.newLines.add([
       orderId,
-      key,
-      item.sku,
-      item.productName,
-      item.quantity,
-      item.unitPriceMinor,
-      item.lineTotalMinor,
+      (lines[at] as string | null) ?? String(before + index + 1),
+      lines[at + 1]!,
+      lines[at + 2]!,
+      lines[at + 3]!,
+      lines[at + 4]!,
+      lines[at + 5]!,
     ]);
     this.linesNew += 1;
   }
 
   /** Inserts new lines and rewrites changed ones; true when anything was written. */
-  private mergeLines(orderId: number, items: LineItem[], before: number): boolean {
+  private mergeLines(orderId: number, lines: FlatLines, before: number): boolean {
     const stored = new Map(this.statements.lines.all(orderId).map((line) => [line.line_key, line]));
     let changed = false;
-    for (const [i, item] of items.entries()) {
+    for (let i = 0; i < lines.length / LINE_WIDTH; i++) {
+      const item = lineAt(lines, i);
       const key = lineKey(item, before, i);
       const line = stored.get(key);
       if (!line) {
-        this.insertLine(orderId, key, item);
+        this.insertLine(orderId, before, i, lines);
         changed = true;
       } else if (
         line.sku !== item.sku ||
@@ -215,10 +219,12 @@ export class OrderWriter {
     return changed;
   }
 
-  private rememberProduct(item: LineItem, currency: string): void {
-    if (item.sku === null || this.productsSeen.has(item.sku)) return;
-    this.productsSeen.add(item.sku);
-    this.statements.product.run(item.sku, item.productName, item.unitPriceMinor, currency, this.now);
+  /** Adds the sku of the line at `at` to the catalog, the first time this file names it. */
+  private rememberProduct(lines: FlatLines, at: number, currency: string): void {
+    const sku = lines[at + 1] as string | null;
+    if (sku === null || this.productsSeen.has(sku)) return;
+    this.productsSeen.add(sku);
+    this.statements.product.run(sku, lines[at + 2]!, lines[at + 4]!, currency, this.now);
   }
 
   /** Records the first status of the orders this import created, and counts what happened. */
