@@ -4,6 +4,7 @@
  */
 import { describeDateFormat, makeDateParser } from "../../time.js";
 import { decimalToMinor, isCurrencyCode, lineTotalMinor, minorDigits } from "../../money.js";
+import { CUSTOMER_FIELDS } from "../fields.js";
 import type { ColumnIndex, Profile } from "../profiles.js";
 import type { CustomerFields, RowProblem } from "../records.js";
 import {
@@ -14,19 +15,6 @@ import {
   parseBoolean,
   phoneDigits,
 } from "./values.js";
-
-/** The fields `customer()` reads: a row whose cells for them repeat the last row's gives the same customer. */
-const CUSTOMER_FIELDS = [
-  "customer_id",
-  "email",
-  "phone",
-  "first_name",
-  "last_name",
-  "customer_name",
-  "accepts_marketing",
-  "locale",
-  "usage_factor",
-];
 
 /** Placeholders shops write for "no value" in contact columns: read as empty rather than as an error. */
 const PLACEHOLDERS = new Set(["-", "—", "–", "n/a", "na", "none", "null", "нет", "keine", "k.a.", "—"]);
@@ -56,6 +44,8 @@ export class RowReader {
     this.parseNumber = makeNumberParser(profile.decimalSeparator);
     this.parseDate = makeDateParser(profile.dateFormat, profile.timezone);
     this.dateDescription = describeDateFormat(profile.dateFormat);
+    // The fields of a customers file are the ones `customer()` reads: a row whose cells for them
+    // repeat the last row's gives the same customer.
     this.customerColumns = CUSTOMER_FIELDS.flatMap((field) => index[field] ?? []);
   }
 
