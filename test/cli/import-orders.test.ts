@@ -233,6 +233,57 @@ describe("import orders", () => {
       { line_key: "1", sku: "A" },
       { line_key: "2", sku: "C" },
     ]);
+    // A shop's first import builds the orders' customer index at the end: it must be there.
+    expect(
+      query(join(dir, "comeback.db"), "SELECT name FROM sqlite_master WHERE name = 'orders_customer'"),
+    ).toEqual([{ name: "orders_customer" }]);
+  });
+
+  it("an order met again later in the file with a line id updates the line written a moment before", async () => {
+    const dir = workspace();
+    const file = join(dir, "split-ids.csv");
+    writeFileSync(
+      file,
+      "order_id,line_id,ordered_at,sku,quantity\n" +
+        "1,L1,2024-01-01,A,1\n" +
+        "2,L9,2024-01-01,B,1\n" +
+        "1,L1,2024-01-01,A,3\n" + // the same line again, with a new quantity: the later row wins
+        "1,L2,2024-01-01,C,2\n",
+    );
+    const [report] = await importJson(dir, file);
+    expect(report).toMatchObject({ orders_new: 2, lines_new: 3 });
+    expect(
+      query(
+        join(dir, "comeback.db"),
+        "SELECT line_key, sku, quantity FROM order_lines WHERE order_id = 1 ORDER BY line_key",
+      ),
+    ).toEqual([
+      { line_key: "L1", sku: "A", quantity: 3 },
+      { line_key: "L2", sku: "C", quantity: 2 },
+    ]);
+  });
+
+  it("a shop's first import makes one customer of an email that comes with and without the shop's id", async () => {
+    const dir = workspace();
+    const file = join(dir, "o.csv");
+    writeFileSync(
+      file,
+      "order_id,ordered_at,customer_id,email,sku\n" +
+        "1,2024-01-01,C1,ann@example.com,A\n" +
+        "2,2024-01-02,,ann@example.com,A\n" +
+        "3,2024-01-03,,bob@example.com,A\n" +
+        "4,2024-01-04,C2,bob@example.com,A\n",
+    );
+    expect((await importJson(dir, file))[0]).toMatchObject({ customers_new: 2 });
+    expect(
+      query(
+        join(dir, "comeback.db"),
+        "SELECT c.identity_key, c.external_id, count(o.id) AS orders FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id",
+      ),
+    ).toEqual([
+      { identity_key: "id:C1", external_id: "C1", orders: 2 },
+      { identity_key: "email:bob@example.com", external_id: "C2", orders: 2 },
+    ]);
   });
 
   it("merges a later file into stored customers: counts created, updated and unchanged; matches by email", async () => {

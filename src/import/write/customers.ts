@@ -5,7 +5,8 @@
  * Why in SQL and not in a cache of rows: an export names a customer on every order, and holding
  * every customer's fields in memory cost about 500 bytes each (50 MB for 100,000 customers), while a
  * bounded cache re-read and re-wrote the customers it had let go. An UPDATE that compares in SQL
- * costs about as much as the lookup it replaces, and memory holds only identity → row id.
+ * costs about as much as the lookup it replaces, and memory holds identity → row id (bounded) and the
+ * ids of the stored customers the file names, for the counts.
  */
 import type { Db } from "../../store/open.js";
 import type { CustomerFields } from "../records.js";
@@ -62,7 +63,10 @@ const MAX_REMEMBERED = 250_000;
 export class CustomerWriter {
   /** Identity key → row id, for the customers this file has named so far. */
   private readonly ids = new Map<string, number>();
-  /** Customers that existed before this file, and those of them this file changed: for the counts. */
+  /**
+   * Customers that existed before this file, and those of them this file changed: for the counts. Both
+   * grow with the stored customers a file names (about 20 bytes each), unlike the identities.
+   */
   private readonly existingSeen = new Set<number>();
   private readonly existingChanged = new Set<number>();
   private created = 0;
@@ -101,7 +105,9 @@ export class CustomerWriter {
     const key = identityKey(customer);
     const values = COLUMNS.map(([, field]) => stored(customer[field]));
     const remembered = this.ids.get(key);
-    const id = remembered ?? (this.lookUpUnknown ? this.find(key, customer) : undefined);
+    // On an empty store an identity not remembered is new, unless its email names a customer this file
+    // created under another identity.
+    const id = remembered ?? (this.lookUpUnknown ? this.find(key, customer) : this.findByEmail(customer));
     if (id === undefined) return this.create(key, values, asOf);
     if (remembered === undefined) this.remember(key, id);
     if (this.statements.merge.run(...values, asOf, this.now, id).changes === 0)
