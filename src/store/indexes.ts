@@ -5,8 +5,7 @@ import type { Db } from "./open.js";
  * secondary indexes are dropped for the inserts and built again afterwards, once, over all the rows,
  * which costs less than keeping them up to date row by row. Call it inside the writer's transaction:
  * a write that fails restores them with everything else. Returns what rebuilds them (nothing to do
- * when the table was not empty). Indexes that back a UNIQUE
- * constraint are kept.
+ * when the table was not empty). Indexes that back a UNIQUE constraint are kept.
  */
 export function deferIndexesIfEmpty(db: Db, table: string): () => void {
   if (db.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get() !== undefined) return () => {};

@@ -70,7 +70,12 @@ export class CustomerWriter {
   private readonly existingSeen = new Set<number>();
   private readonly existingChanged = new Set<number>();
   private created = 0;
-  /** When the table was empty and nothing was forgotten, an identity not remembered is new. */
+  /** Customers up to this id were stored before this file; the ones it creates come after. */
+  private readonly lastIdBefore: number;
+  /**
+   * Whether an identity not remembered may be stored: not when the table was empty and nothing was
+   * forgotten (then only the email can name a customer this file created under another identity).
+   */
   private lookUpUnknown: boolean;
   private readonly statements;
 
@@ -78,7 +83,8 @@ export class CustomerWriter {
     db: Db,
     private readonly now: string,
   ) {
-    this.lookUpUnknown = db.prepare("SELECT 1 FROM customers LIMIT 1").get() !== undefined;
+    this.lastIdBefore = (db.prepare("SELECT max(id) FROM customers").pluck().get() as number | null) ?? 0;
+    this.lookUpUnknown = this.lastIdBefore > 0;
     this.statements = {
       byKey: db.prepare<[string], number>("SELECT id FROM customers WHERE identity_key = ?").pluck(),
       byEmail: db.prepare<[string], { id: number; external_id: string | null }>(
@@ -105,24 +111,19 @@ export class CustomerWriter {
     const key = identityKey(customer);
     const values = COLUMNS.map(([, field]) => stored(customer[field]));
     const remembered = this.ids.get(key);
-    // On an empty store an identity not remembered is new, unless its email names a customer this file
-    // created under another identity.
     const id = remembered ?? (this.lookUpUnknown ? this.find(key, customer) : this.findByEmail(customer));
     if (id === undefined) return this.create(key, values, asOf);
     if (remembered === undefined) this.remember(key, id);
     if (this.statements.merge.run(...values, asOf, this.now, id).changes === 0)
       this.statements.touch.run(asOf, id, asOf);
-    else if (this.existingSeen.has(id)) this.existingChanged.add(id);
+    else if (id <= this.lastIdBefore) this.existingChanged.add(id);
     return id;
   }
 
   private find(key: string, customer: CustomerFields): number | undefined {
     const byKey = this.statements.byKey.get(key);
     const id = byKey ?? this.findByEmail(customer);
-    // Only a customer stored before this file can be found here the first time: the ones this file
-    // created are remembered (until the memory is cleared, after which they look "existing" to a
-    // second look-up but were counted as created already).
-    if (id !== undefined && !this.createdHere(id)) this.existingSeen.add(id);
+    if (id !== undefined && id <= this.lastIdBefore) this.existingSeen.add(id);
     return id;
   }
 
@@ -141,15 +142,8 @@ export class CustomerWriter {
     return match?.id;
   }
 
-  private firstCreatedId: number | null = null;
-
-  private createdHere(id: number): boolean {
-    return this.firstCreatedId !== null && id >= this.firstCreatedId;
-  }
-
   private create(key: string, values: (string | number | null)[], asOf: string): number {
     const id = Number(this.statements.insert.run(...values, key, asOf, this.now, this.now).lastInsertRowid);
-    this.firstCreatedId ??= id;
     this.created += 1;
     this.remember(key, id);
     return id;

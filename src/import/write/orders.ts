@@ -7,7 +7,7 @@
 import type { Db } from "../../store/open.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { RowWriter } from "../../store/rows.js";
-import { LINE_WIDTH, lineAt, type FlatLines, type LineItem, type OrderRecord } from "../records.js";
+import { LINE_WIDTH, lineAt, type FlatLines, type OrderRecord } from "../records.js";
 import type { CustomerWriter } from "./customers.js";
 
 interface StoredOrder {
@@ -151,7 +151,7 @@ export class OrderWriter {
         this.statements.insert.run(this.source, order.orderId, ...orderColumns(values), this.now, this.now)
           .lastInsertRowid,
       );
-      for (let i = 0; i < count; i++) this.insertLine(orderId, before, i, lines);
+      for (let i = 0; i < count; i++) this.insertLine(orderId, lineKey(lines, before, i), lines, i);
       outcome = "new";
     } else {
       const orderChanged = differs(stored, values);
@@ -172,11 +172,11 @@ export class OrderWriter {
   }
 
   /** Queues line `index` of an order's flat lines: the order's row id, its key, then its values. */
-  private insertLine(orderId: number, before: number, index: number, lines: FlatLines): void {
+  private insertLine(orderId: number, key: string, lines: FlatLines, index: number): void {
     const at = index * LINE_WIDTH;
     this.newLines.add([
       orderId,
-      (lines[at] as string | null) ?? String(before + index + 1),
+      key,
       lines[at + 1]!,
       lines[at + 2]!,
       lines[at + 3]!,
@@ -192,10 +192,10 @@ export class OrderWriter {
     let changed = false;
     for (let i = 0; i < lines.length / LINE_WIDTH; i++) {
       const item = lineAt(lines, i);
-      const key = lineKey(item, before, i);
+      const key = lineKey(lines, before, i);
       const line = stored.get(key);
       if (!line) {
-        this.insertLine(orderId, before, i, lines);
+        this.insertLine(orderId, key, lines, i);
         changed = true;
       } else if (
         line.sku !== item.sku ||
@@ -250,8 +250,8 @@ export class OrderWriter {
 }
 
 /** Lines without a line id are keyed by their position within the order in this file. */
-function lineKey(item: LineItem, before: number, index: number): string {
-  return item.lineKey ?? String(before + index + 1);
+function lineKey(lines: FlatLines, before: number, index: number): string {
+  return (lines[index * LINE_WIDTH] as string | null) ?? String(before + index + 1);
 }
 
 /** The order's columns in the order both the insert and the update name them. */
