@@ -116,7 +116,7 @@ export class ReminderDiff {
    * Starts comparing the batch of customers `from`…`to`: `add` each planned group (all of theirs,
    * in any order), then `finish` gives the changes that make the stored reminders equal to them. An
    * outcome with keep = false is planned but not stored. Outcomes are compared as they come, so a
-   * batch's 30,000 mostly long-expired groups are never held in a list.
+   * batch's thousands of mostly long-expired groups are never held in a list.
    */
   batch(from: number, to: number): { add(outcome: GroupOutcome): void; finish(): ReminderChanges } {
     /** Stored fingerprints by customer and group; an entry is deleted once a planned row claims it. */
