@@ -20,7 +20,9 @@ const CLI = fileURLToPath(new URL("../dist/bin/comeback.js", import.meta.url));
 /** The generator's orders end on 2025-12-31: plan as of the next Monday, when most reminders matter. */
 export const BENCH_NOW = "2026-01-05";
 export const BENCH_WEEK = "2026-W02";
-const TARGET = { planSeconds: 5, planRssMib: 300, dueSeconds: 0.5 };
+/** The issue's memory target is in MB (10^6 bytes); RSS is measured in MiB: 300 MB is 286.1 MiB. */
+const TARGET = { planSeconds: 5, planRssMb: 300, dueSeconds: 0.5 };
+const PLAN_RSS_MIB = (TARGET.planRssMb * 1e6) / 2 ** 20;
 
 /** Supply rules for the generator's product families (bench/generate.mjs), by name, and a catch-all. */
 export const BENCH_RULES = `replenishment:
@@ -59,7 +61,10 @@ function outcome(run, targets, notes = []) {
 const target = (label, ok) => ({ label, ok });
 const planTargets = (run) => [
   target(`< ${TARGET.planSeconds} s`, run.seconds < TARGET.planSeconds),
-  target(`< ${TARGET.planRssMib} MiB`, run.peakRssMib === null ? null : run.peakRssMib < TARGET.planRssMib),
+  target(
+    `< ${TARGET.planRssMb} MB (${PLAN_RSS_MIB.toFixed(1)} MiB)`,
+    run.peakRssMib === null ? null : run.peakRssMib < PLAN_RSS_MIB,
+  ),
 ];
 
 function summary(stdout) {

@@ -34,8 +34,11 @@ const CLI = join(ROOT, "dist", "bin", "comeback.js");
 const SEED = 42;
 const MIB = 2 ** 20;
 
-/** The targets from the issue. RSS is measured in MiB, which makes "< 200 MB" slightly stricter. */
-const TARGET = { importVsFloor: 2.5, peakRssMib: 200, againSeconds: 1 };
+/**
+ * The targets from the issue. Its memory target is in MB (10^6 bytes); RSS is reported in MiB (2^20), so
+ * the target is converted: 200 MB is 190.7 MiB.
+ */
+const TARGET = { importVsFloor: 2.5, peakRssMb: 200, againSeconds: 1 };
 
 /** Keys the runner reads from each object of the importer's `--json` report (an array, one per file). */
 const REPORT_KEYS = [
@@ -310,9 +313,14 @@ function vsFloorTarget(ctx, res) {
 }
 
 function rssTarget(res) {
-  const label = `RSS < ${TARGET.peakRssMib} MiB`;
-  return target(label, res.peakRssMib === null ? null : res.peakRssMib < TARGET.peakRssMib);
+  return target(
+    `RSS < ${TARGET.peakRssMb} MB (${mbInMib(TARGET.peakRssMb).toFixed(1)} MiB)`,
+    res.peakRssMib === null ? null : res.peakRssMib < mbInMib(TARGET.peakRssMb),
+  );
 }
+
+/** A size in MB (10^6 bytes), in MiB. */
+const mbInMib = (mb) => (mb * 1e6) / MIB;
 
 const target = (label, ok) => ({ label, ok });
 const check = (label, ok) => ({ label, ok });
