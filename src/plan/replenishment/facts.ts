@@ -135,8 +135,8 @@ export interface CustomerLines {
  *
  * Why 1,000: each batch's result crosses to the writing thread as one message, which lives there until
  * written. On a first plan of the benchmark shop (every reminder new), batches of 4,000 grew the
- * writer's young generation to its 32 MiB limit and took the plan to 312–315 MiB peak RSS; 2,000 gave
- * 275–283 MiB, 1,000 258–260 MiB, 500 252–256 MiB, all equally fast (7.6–8.2 s on this machine).
+ * writer's young generation to its 32 MiB limit and took the plan to 305–308 MiB peak RSS; 2,000 gave
+ * 269–277 MiB, 1,000 252–254 MiB, 500 246–250 MiB, all equally fast (7.6–8.2 s on this machine).
  */
 export const CUSTOMERS_PER_BATCH = 1000;
 
