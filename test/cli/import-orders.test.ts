@@ -376,7 +376,7 @@ describe("import orders", () => {
     const dir = workspace();
     const db = join(dir, "comeback.db");
     // A database as schema 4 left it: bob stored under his email with the shop's id C2; ann also
-    // under C9, which another customer already holds (an earlier duplicate: left as it is).
+    // with C9, which another customer holds as identity (an earlier duplicate: left as it is).
     const old = new Database(db);
     for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
     old.pragma("user_version = 4");
@@ -386,6 +386,9 @@ describe("import orders", () => {
     insert.run("email:bob@example.com", "C2", "bob@example.com");
     insert.run("email:ann@example.com", "C9", "ann@example.com");
     insert.run("id:C9", "C9", null);
+    // Two customers under their emails who were both given C5: neither is changed.
+    insert.run("email:cy@example.com", "C5", "cy@example.com");
+    insert.run("email:cy2@example.com", "C5", "cy2@example.com");
     old.close();
     const later = join(dir, "later.csv");
     writeFileSync(later, "order_id,ordered_at,customer_id,sku\n" + "1,2024-02-01,C2,A\n");
@@ -394,6 +397,8 @@ describe("import orders", () => {
       { identity_key: "id:C2" },
       { identity_key: "email:ann@example.com" },
       { identity_key: "id:C9" },
+      { identity_key: "email:cy@example.com" },
+      { identity_key: "email:cy2@example.com" },
     ]);
   });
 
