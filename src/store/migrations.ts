@@ -275,14 +275,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tasks_open ON tasks (customer_id) WHERE state = 'open';
   `,
-  // 5: a customer first known by email who was later given the shop's id takes that id as their identity,
-  // as import now does, so a file naming them by the id alone finds them. Where an earlier import already
-  // made a second customer with that id, neither is changed: which one the id means is not known.
+  // 5: import looks a customer up by the shop's id when no identity matches (a customer first known by
+  // email keeps that identity when the shop's id is added to them).
   `
-  UPDATE customers SET identity_key = 'id:' || external_id
-  WHERE id IN (SELECT min(id) FROM customers WHERE external_id IS NOT NULL GROUP BY external_id HAVING count(*) = 1)
-    AND identity_key <> 'id:' || external_id
-    AND NOT EXISTS (SELECT 1 FROM customers AS other WHERE other.identity_key = 'id:' || customers.external_id);
+  CREATE INDEX customers_external_id ON customers (external_id) WHERE external_id IS NOT NULL;
   `,
 ];
 

@@ -1,8 +1,6 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../../src/store/migrations.js";
 import { fixture, query, run, snapshot, workspace } from "../helpers.js";
 
 const RU_PROFILE = `
@@ -284,8 +282,7 @@ describe("import orders", () => {
       ),
     ).toEqual([
       { identity_key: "id:C1", external_id: "C1", orders: 2 },
-      // Given the shop's id, bob takes it as his identity (the shop's id comes first).
-      { identity_key: "id:C2", external_id: "C2", orders: 2 },
+      { identity_key: "email:bob@example.com", external_id: "C2", orders: 2 },
     ]);
   });
 
@@ -332,7 +329,7 @@ describe("import orders", () => {
         usage_factor: null,
       },
       {
-        identity_key: "id:C2",
+        identity_key: "email:bob@example.com",
         external_id: "C2",
         email: "bob@example.com",
         first_name: "Bob",
@@ -360,46 +357,24 @@ describe("import orders", () => {
       customers_updated: 0,
       customers_unchanged: 3,
     });
-    // A later export that names bob by the shop's id alone finds him: no second bob.
+    // Later exports that name bob by the shop's id alone, and by his old email after it changed, find him.
     const later = join(dir, "later.csv");
     writeFileSync(
       later,
       "order_id,ordered_at,customer_id,email,customer_name,sku\n" + "9,2024-02-01,C2,,,A\n",
     );
     expect((await importJson(dir, later))[0]).toMatchObject({ customers_new: 0 });
-    expect(query(db, "SELECT customer_id FROM orders WHERE external_id = '9'")).toEqual(
-      query(db, "SELECT id AS customer_id FROM customers WHERE email = 'bob@example.com'"),
-    );
-  });
-
-  it("an older database's customers known by email and later given the shop's id take it as identity", async () => {
-    const dir = workspace();
-    const db = join(dir, "comeback.db");
-    // A database as schema 4 left it: bob stored under his email with the shop's id C2; ann also
-    // with C9, which another customer holds as identity (an earlier duplicate: left as it is).
-    const old = new Database(db);
-    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
-    old.pragma("user_version = 4");
-    const insert = old.prepare(
-      "INSERT INTO customers (identity_key, external_id, email, info_as_of, created_at, updated_at) VALUES (?, ?, ?, '2024', '2024', '2024')",
-    );
-    insert.run("email:bob@example.com", "C2", "bob@example.com");
-    insert.run("email:ann@example.com", "C9", "ann@example.com");
-    insert.run("id:C9", "C9", null);
-    // Two customers under their emails who were both given C5: neither is changed.
-    insert.run("email:cy@example.com", "C5", "cy@example.com");
-    insert.run("email:cy2@example.com", "C5", "cy2@example.com");
-    old.close();
-    const later = join(dir, "later.csv");
-    writeFileSync(later, "order_id,ordered_at,customer_id,sku\n" + "1,2024-02-01,C2,A\n");
-    expect((await importJson(dir, later))[0]).toMatchObject({ customers_new: 0 });
-    expect(query(db, "SELECT identity_key FROM customers ORDER BY id")).toEqual([
-      { identity_key: "id:C2" },
-      { identity_key: "email:ann@example.com" },
-      { identity_key: "id:C9" },
-      { identity_key: "email:cy@example.com" },
-      { identity_key: "email:cy2@example.com" },
-    ]);
+    const newEmail = join(dir, "c2.csv");
+    writeFileSync(newEmail, "customer_id,email\n" + "C2,robert@example.com\n");
+    const run3 = await run(["import", "customers", newEmail, "--json"], { cwd: dir });
+    expect(JSON.parse(run3.stdout)[0]).toMatchObject({ customers_new: 0, customers_updated: 1 });
+    const oldEmail = join(dir, "old-email.csv");
+    writeFileSync(oldEmail, "order_id,ordered_at,email,sku\n" + "11,2024-01-15,bob@example.com,A\n");
+    expect((await importJson(dir, oldEmail))[0]).toMatchObject({ customers_new: 0 });
+    expect(
+      query(db, "SELECT DISTINCT customer_id FROM orders WHERE external_id IN ('2', '9', '11')"),
+    ).toEqual([{ customer_id: 2 }]);
+    expect(query(db, "SELECT email FROM customers WHERE id = 2")).toEqual([{ email: "robert@example.com" }]);
   });
 
   it("later rows update a customer's name, phone and consent; an empty cell never erases them", async () => {

@@ -25,11 +25,8 @@ const COLUMNS = [
   ["usage_factor", "usageFactor"],
 ] as const satisfies readonly (readonly [string, keyof CustomerFields])[];
 
-/** The identity of a customer the shop's id names: what the identity key of such a row starts with. */
-const SHOP_ID = "id:";
-
 export function identityKey(customer: CustomerFields): string {
-  if (customer.customerId !== null) return `${SHOP_ID}${customer.customerId}`;
+  if (customer.customerId !== null) return `id:${customer.customerId}`;
   if (customer.email !== null) return `email:${customer.email}`;
   return `phone:${customer.phone}`;
 }
@@ -49,14 +46,6 @@ const MERGE = COLUMNS.map(
     `${c} = CASE WHEN r.${c} IS NULL OR r.${c} IS customers.${c} THEN customers.${c} ` +
     `WHEN customers.${c} IS NULL OR r.as_of >= customers.info_as_of THEN r.${c} ELSE customers.${c} END`,
 ).join(",\n");
-/**
- * A customer known by email who is given the shop's id (see findByEmail) takes it as their identity, as the
- * identity rule says (the shop's id first): a later file that names them by that id alone finds them.
- * No other customer holds that identity, or the lookup by it would have found them instead.
- */
-const REKEY =
-  "identity_key = CASE WHEN customers.external_id IS NULL AND r.external_id IS NOT NULL " +
-  `THEN '${SHOP_ID}' || r.external_id ELSE customers.identity_key END`;
 /** True when MERGE changes a field. */
 const FIELDS_CHANGE = COLUMNS.map(
   ([c]) =>
@@ -98,6 +87,9 @@ export class CustomerWriter {
     this.lookUpUnknown = this.lastIdBefore > 0;
     this.statements = {
       byKey: db.prepare<[string], number>("SELECT id FROM customers WHERE identity_key = ?").pluck(),
+      byShopId: db
+        .prepare<[string], number>("SELECT id FROM customers WHERE external_id = ? ORDER BY id LIMIT 1")
+        .pluck(),
       byEmail: db.prepare<[string], { id: number; external_id: string | null }>(
         "SELECT id, external_id FROM customers WHERE email = ? ORDER BY id",
       ),
@@ -107,7 +99,7 @@ export class CustomerWriter {
       ),
       // The row's values come in as a one-row table, so each is bound once, by position.
       merge: db.prepare(
-        `UPDATE customers SET ${MERGE}, ${REKEY}, info_as_of = max(customers.info_as_of, r.as_of), updated_at = r.now
+        `UPDATE customers SET ${MERGE}, info_as_of = max(customers.info_as_of, r.as_of), updated_at = r.now
          FROM (SELECT ${COLUMNS.map(([c]) => `? AS ${c}`).join(", ")}, ? AS as_of, ? AS now, ? AS id) AS r
          WHERE customers.id = r.id AND (${FIELDS_CHANGE})`,
       ),
@@ -132,10 +124,18 @@ export class CustomerWriter {
   }
 
   private find(key: string, customer: CustomerFields): number | undefined {
-    const byKey = this.statements.byKey.get(key);
-    const id = byKey ?? this.findByEmail(customer);
+    const id = this.statements.byKey.get(key) ?? this.findByShopId(customer) ?? this.findByEmail(customer);
     if (id !== undefined && id <= this.lastIdBefore) this.existingSeen.add(id);
     return id;
+  }
+
+  /**
+   * A customer first known by email keeps that identity when the shop's id is added to them (below):
+   * their old email still names them, and the id finds them here. (Within one file the id is also
+   * remembered, so a first import needn't look it up.)
+   */
+  private findByShopId(customer: CustomerFields): number | undefined {
+    return customer.customerId === null ? undefined : this.statements.byShopId.get(customer.customerId);
   }
 
   /**
