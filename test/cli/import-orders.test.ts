@@ -286,7 +286,7 @@ describe("import orders", () => {
     ]);
   });
 
-  it("merges a later file into stored customers: counts created, updated and unchanged; matches by email", async () => {
+  it("merges later files into stored customers: counts; matches by email, by the shop's id, by an old email", async () => {
     const dir = workspace();
     const orders = join(dir, "o.csv");
     writeFileSync(

@@ -130,7 +130,7 @@ export class CustomerWriter {
   }
 
   /**
-   * A customer first known by email keeps that identity when the shop's id is added to them (below):
+   * A customer first known by email keeps that identity when findByEmail adds the shop's id to them:
    * their old email still names them, and the id finds them here. (Within one file the id is also
    * remembered, so a first import needn't look it up.)
    */
