@@ -380,12 +380,14 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
   const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
   const workers = tasks.map(
     (task) =>
-      // A reader holds a few batches at a time; small heap limits make V8 collect early instead of
-      // growing. V8's default young generation alone added 40 MiB to a 1M-line import's peak RSS
-      // (two readers) for no measurable speed.
+      // A reader's live data is one read chunk's records and one batch: small heap limits make V8
+      // collect early instead of growing. V8's default young generation alone added 40 MiB to a
+      // 1M-line import's peak RSS (two readers) for no measurable speed; with 64 KiB reads, 8 MiB
+      // is as fast as 16. An old generation of 24 MiB made V8 collect it so often that the import
+      // took 1-7 CPU-seconds more; 32 does not (BENCHMARKS.md).
       new Worker(new URL("./read/worker.js", import.meta.url), {
         workerData: task,
-        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
       }),
   );
   const bytesRead = workers.map(() => 0);

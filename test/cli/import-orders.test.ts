@@ -453,6 +453,30 @@ describe("bad input", () => {
     );
   });
 
+  it("names the line of a quote that is never closed, also when the rest of the file would be one field", async () => {
+    const dir = workspace();
+    await importJson(dir, fixture("demo", "orders.csv"));
+    const db = join(dir, "comeback.db");
+    const before = snapshot(db);
+    const good = (i: number) => `${i},2024-01-01,A,1,name ${i}\n`;
+    const header = "order_id,ordered_at,sku,quantity,product_name\n";
+    const short = join(dir, "short.csv");
+    writeFileSync(short, `${header}${good(1)}2,2024-01-01,A,1,"never closed\n${good(3)}`);
+    const unclosed = await run(["import", "orders", short], { cwd: dir });
+    expect(unclosed.code).toBe(65);
+    expect(unclosed.stderr).toContain(
+      "short.csv:3: a quote opened in the record that starts here is never closed",
+    );
+    // More than 4 MiB after the quote: refused at the limit instead of held in memory as one field.
+    const long = join(dir, "long.csv");
+    const tail = Array.from({ length: 60_000 }, (_, i) => good(i + 3) + "x".repeat(60)).join("\n");
+    writeFileSync(long, `${header}${good(1)}2,2024-01-01,A,1,"never closed\n${tail}\n`);
+    const oversized = await run(["import", "orders", long], { cwd: dir });
+    expect(oversized.code).toBe(65);
+    expect(oversized.stderr).toContain("long.csv:3: the record that starts here is longer than 4 MiB");
+    expect(snapshot(db)).toBe(before);
+  });
+
   it("names a missing required column, the profile and the headers found", async () => {
     const dir = workspace();
     const input = join(dir, "o.csv");
