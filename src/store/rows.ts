@@ -25,12 +25,13 @@ export class RowWriter {
     this.many = db.prepare(`${sql} ${Array(ROWS_PER_STATEMENT).fill(tuple).join(", ")}`);
   }
 
-  add(row: readonly Value[]): void {
+  /** Queues a row; true when this wrote the queued rows. */
+  add(row: readonly Value[]): boolean {
     for (const value of row) this.pending.push(value);
-    if (this.pending.length === this.width * ROWS_PER_STATEMENT) {
-      this.many.run(this.pending);
-      this.pending.length = 0;
-    }
+    if (this.pending.length < this.width * ROWS_PER_STATEMENT) return false;
+    this.many.run(this.pending);
+    this.pending.length = 0;
+    return true;
   }
 
   /** Writes the rows still pending: call it before reading the table, and at the end. */

@@ -69,6 +69,12 @@ export class CustomerWriter {
    */
   private readonly existingSeen = new Set<number>();
   private readonly existingChanged = new Set<number>();
+  /**
+   * A hash of every email this file has given a customer. In a shop's first import an email whose
+   * hash is not here names nobody yet, so it is not looked up (100,000 queries in the benchmark).
+   * A hash, not the email: a 31-bit number costs a Set far less memory than the text.
+   */
+  private readonly emailsGiven = new Set<number>();
   private created = 0;
   /** Customers up to this id were stored before this file; the ones it creates come after. */
   private readonly lastIdBefore: number;
@@ -114,7 +120,8 @@ export class CustomerWriter {
     const key = identityKey(customer);
     const values = COLUMNS.map(([, field]) => stored(customer[field]));
     const remembered = this.ids.get(key);
-    const id = remembered ?? (this.lookUpUnknown ? this.find(key, customer) : this.findByEmail(customer));
+    const id = remembered ?? (this.lookUpUnknown ? this.find(key, customer) : this.findInThisFile(customer));
+    if (!this.lookUpUnknown && customer.email !== null) this.emailsGiven.add(emailHash(customer.email));
     if (id === undefined) return this.create(key, values, asOf);
     if (remembered === undefined) this.remember(key, id);
     if (this.statements.merge.run(...values, asOf, this.now, id).changes === 0)
@@ -136,6 +143,12 @@ export class CustomerWriter {
    */
   private findByShopId(customer: CustomerFields): number | undefined {
     return customer.customerId === null ? undefined : this.statements.byShopId.get(customer.customerId);
+  }
+
+  /** Before anything was stored: only the email can name a customer this file created under another identity. */
+  private findInThisFile(customer: CustomerFields): number | undefined {
+    if (customer.email === null || !this.emailsGiven.has(emailHash(customer.email))) return undefined;
+    return this.findByEmail(customer);
   }
 
   /**
@@ -176,4 +189,11 @@ export class CustomerWriter {
       unchanged: this.existingSeen.size - this.existingChanged.size,
     };
   }
+}
+
+/** FNV-1a over the UTF-16 code units, kept to 31 bits so V8 stores it as a small integer. */
+function emailHash(email: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < email.length; i++) hash = Math.imul(hash ^ email.charCodeAt(i), 0x01000193);
+  return hash & 0x7fffffff;
 }

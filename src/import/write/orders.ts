@@ -62,8 +62,16 @@ export class OrderWriter {
   private readonly lastIdBefore: number;
   private readonly productsSeen = new Set<string>();
   private readonly statements;
-  /** New lines, written several per statement; flushed before anything reads the lines back. */
+  /**
+   * New orders and their lines, written several per statement; flushed before anything reads them
+   * back. A new order's id is taken from a counter (the import holds the write lock). Its lines wait
+   * in linesWaiting until the order is written: a line's foreign key needs its order. (Deferring the
+   * foreign keys instead made SQLite scan the orders for each new customer: quadratic.)
+   */
+  private readonly newOrders: RowWriter;
   private readonly newLines: RowWriter;
+  private linesWaiting: (string | number | null)[][] = [];
+  private lastId: number;
   /** A shop's first import builds the orders' customer index once, at the end. */
   private readonly rebuildIndexes: () => void;
   linesNew = 0;
@@ -79,6 +87,7 @@ export class OrderWriter {
     this.sourceWasEmpty =
       db.prepare("SELECT 1 FROM orders WHERE source = ? LIMIT 1").get(source) === undefined;
     this.lastIdBefore = (db.prepare("SELECT max(id) FROM orders").pluck().get() as number | null) ?? 0;
+    this.lastId = this.lastIdBefore;
     this.statements = {
       firstStatuses: db.prepare(
         `INSERT OR IGNORE INTO order_status_history (order_id, status, status_class, first_seen_at, import_id)
@@ -87,11 +96,6 @@ export class OrderWriter {
       find: db.prepare<[string, string], StoredOrder>(
         `SELECT id, customer_id, placed_at, status, status_class, currency, refunded_minor, cancelled_at
          FROM orders WHERE source = ? AND external_id = ?`,
-      ),
-      insert: db.prepare(
-        `INSERT INTO orders (source, external_id, customer_id, placed_at, status, status_class, currency,
-                             refunded_minor, cancelled_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       update: db.prepare(
         `UPDATE orders SET customer_id = ?, placed_at = ?, status = ?, status_class = ?, currency = ?,
@@ -118,6 +122,13 @@ export class OrderWriter {
       ),
     };
     this.rebuildIndexes = deferIndexesIfEmpty(db, "orders");
+    this.newOrders = new RowWriter(
+      db,
+      `INSERT INTO orders (id, source, external_id, customer_id, placed_at, status, status_class, currency,
+                           refunded_minor, cancelled_at, created_at, updated_at)
+       VALUES`,
+      12,
+    );
     this.newLines = new RowWriter(
       db,
       `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity, unit_price_minor, line_total_minor)
@@ -143,15 +154,14 @@ export class OrderWriter {
     const count = lines.length / LINE_WIDTH;
     const before = earlier?.lines ?? 0;
     const known = !this.sourceWasEmpty || earlier !== null;
-    if (known) this.newLines.flush(); // the order's lines may be compared below
+    if (known) this.flush(); // the order and its lines may be compared below
     const stored = known ? this.statements.find.get(this.source, order.orderId) : undefined;
     let outcome: Outcome;
     if (!stored) {
-      const orderId = Number(
-        this.statements.insert.run(this.source, order.orderId, ...orderColumns(values), this.now, this.now)
-          .lastInsertRowid,
-      );
+      const orderId = ++this.lastId;
       for (let i = 0; i < count; i++) this.insertLine(orderId, lineKey(lines, before, i), lines, i);
+      const row = [orderId, this.source, order.orderId, ...orderColumns(values), this.now, this.now];
+      if (this.newOrders.add(row)) this.releaseLines();
       outcome = "new";
     } else {
       const orderChanged = differs(stored, values);
@@ -174,7 +184,7 @@ export class OrderWriter {
   /** Queues line `index` of an order's flat lines: the order's row id, its key, then its values. */
   private insertLine(orderId: number, key: string, lines: FlatLines, index: number): void {
     const at = index * LINE_WIDTH;
-    this.newLines.add([
+    this.linesWaiting.push([
       orderId,
       key,
       lines[at + 1]!,
@@ -227,9 +237,22 @@ export class OrderWriter {
     this.statements.product.run(sku, lines[at + 2]!, lines[at + 4]!, currency, this.now);
   }
 
+  /** Hands the lines of the orders now written to the lines' writer. */
+  private releaseLines(): void {
+    for (const line of this.linesWaiting) this.newLines.add(line);
+    this.linesWaiting = [];
+  }
+
+  /** Writes the new orders and lines still queued. */
+  private flush(): void {
+    this.newOrders.flush();
+    this.releaseLines();
+    this.newLines.flush();
+  }
+
   /** Records the first status of the orders this import created, and counts what happened. */
   finish(): OrderCounts {
-    this.newLines.flush();
+    this.flush();
     this.rebuildIndexes();
     this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
