@@ -376,6 +376,9 @@ interface ReadOutcome {
  * each to the worker that sent it. Batches of two readers interleave; nothing depends on their order
  * but the numbering of an order's lines, and an order's rows stay within one reader.
  */
+/** A reader's old-generation heap, in MiB (see readInWorkers). */
+const READER_HEAP_MB = 32;
+
 function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
   const workers = tasks.map(
@@ -387,7 +390,7 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
       // took 1-7 CPU-seconds more; 32 does not (BENCHMARKS.md).
       new Worker(new URL("./read/worker.js", import.meta.url), {
         workerData: task,
-        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+        resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
       }),
   );
   const bytesRead = workers.map(() => 0);
@@ -450,10 +453,23 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
           finish(error);
         }
       });
-      worker.on("error", (error) => finish(error));
+      worker.on("error", (error) => finish(readerFailure(error, tasks[index]!.displayName)));
       worker.on("exit", (code) => finish(new Error(`a reader thread stopped unexpectedly (exit ${code})`)));
     });
   });
+}
+
+/**
+ * A reader that outgrows its heap was given rows no shop export has (records are capped at 4 MiB, so
+ * it takes an order of many such rows): say so instead of calling it a bug.
+ */
+function readerFailure(error: Error, displayName: string): Error {
+  if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") return error;
+  return new DataError(
+    `${displayName}: reading it took more than the reader's ${READER_HEAP_MB} MiB: it has an order whose rows ` +
+      "hold tens of megabytes of text, far more than a shop export's. Check the file's long fields (a quote " +
+      "out of place?), or split it.",
+  );
 }
 
 /** Below this size one reader keeps up with the writer; above it, two share the file. */

@@ -477,6 +477,28 @@ describe("bad input", () => {
     expect(snapshot(db)).toBe(before);
   });
 
+  it("a large file of nothing but bad rows, or an order of huge rows, exits 65 and writes nothing", async () => {
+    const dir = workspace();
+    const header = "order_id,ordered_at,sku,quantity,product_name\n";
+    // Every date in the wrong format: the rejected rows travel to the writer in batches, they don't
+    // pile up in the reader (its heap is capped: 100,000 of them overflowed it).
+    const allBad = join(dir, "all-bad.csv");
+    const rows = Array.from({ length: 130_000 }, (_, i) => `${i + 1},03/01/2024 10:00,A,1,name ${i + 1}\n`);
+    writeFileSync(allBad, header + rows.join(""));
+    const bad = await run(["import", "orders", allBad], { cwd: dir });
+    expect(bad.code).toBe(65);
+    expect(bad.stderr).toContain("130000 rows could not be imported; nothing was written");
+    // Each row is under the 4 MiB record limit, but one order of twelve is more than a reader holds.
+    const huge = join(dir, "huge-order.csv");
+    const name = "я".repeat(1_900_000);
+    const lines = Array.from({ length: 12 }, (_, i) => `1,2024-01-01,S${i},1,"${name}"\n`);
+    writeFileSync(huge, header + lines.join(""));
+    const tooBig = await run(["import", "orders", huge], { cwd: dir });
+    expect(tooBig.code).toBe(65);
+    expect(tooBig.stderr).toContain("huge-order.csv: reading it took more than the reader's 32 MiB");
+    expect(query(join(dir, "comeback.db"), "SELECT count(*) AS n FROM orders")).toEqual([{ n: 0 }]);
+  });
+
   it("names a missing required column, the profile and the headers found", async () => {
     const dir = workspace();
     const input = join(dir, "o.csv");

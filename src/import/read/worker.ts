@@ -42,8 +42,10 @@ export interface ReaderTask {
   keepRejectedCells: boolean;
 }
 
-/** Orders (or rows) per message to the writer: 1,000 orders of the benchmark are about 5,000 lines. */
+/** Orders (or rows), good or rejected, per message to the writer: 1,000 orders of the benchmark are about 5,000 lines. */
 const BATCH_RECORDS = 1000;
+/** A batch also goes once it covers this much of the file, so a file of very long rows can't fill the reader's heap. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /**
  * A record longer than this is refused, not read: such a record is almost always a quote that is
  * never closed, and held as one field it would overflow the reader's capped heap (see readInWorkers).
@@ -62,6 +64,7 @@ class BatchSender {
   private unacked = 0;
   private resume: (() => void) | null = null;
   bytesRead = 0;
+  private bytesAtFlush = 0;
 
   constructor(private readonly keepRejectedCells: boolean) {
     parentPort!.on("message", (message: WriterMessage) => {
@@ -77,10 +80,11 @@ class BatchSender {
 
   record(record: FactRecord): Promise<void> | undefined {
     this.records.push(record);
-    return this.records.length >= BATCH_RECORDS ? this.flush() : undefined;
+    return this.full() ? this.flush() : undefined;
   }
 
-  reject(line: number, problems: RowProblem[], cells: string[]): void {
+  /** Like record: a file of nothing but bad rows must not pile them up in the reader either. */
+  reject(line: number, problems: RowProblem[], cells: string[]): Promise<void> | undefined {
     for (const problem of problems) {
       if (this.problemsSent < MAX_PROBLEMS_SENT) this.problems.push(problem);
       this.problemsSent += 1;
@@ -90,6 +94,14 @@ class BatchSender {
       reason: describeProblems(problems),
       cells: this.keepRejectedCells ? cells : [],
     });
+    return this.full() ? this.flush() : undefined;
+  }
+
+  private full(): boolean {
+    return (
+      this.records.length + this.rejected.length >= BATCH_RECORDS ||
+      this.bytesRead - this.bytesAtFlush >= MAX_BATCH_BYTES
+    );
   }
 
   async flush(): Promise<void> {
@@ -103,6 +115,7 @@ class BatchSender {
     this.records = [];
     this.rejected = [];
     this.problems = [];
+    this.bytesAtFlush = this.bytesRead;
     parentPort!.postMessage(message);
     this.unacked += 1;
     if (this.unacked >= MAX_UNACKED_BATCHES) await new Promise<void>((resolve) => (this.resume = resolve));
@@ -147,11 +160,21 @@ async function* records(
   const utf8 = /^utf-?8$/i.test(task.encoding);
   if (utf8) pipeline(input, parser, () => {});
   else pipeline(input, iconv.decodeStream(task.encoding), parser, () => {});
-  for await (const first of parser as AsyncIterable<string[]>) {
-    const ready = [first];
-    for (let next: string[] | null = parser.read() as string[] | null; next !== null; next = parser.read())
-      ready.push(next);
-    yield ready;
+  let yielded = 0;
+  try {
+    for await (const first of parser as AsyncIterable<string[]>) {
+      const ready = [first];
+      for (let next: string[] | null = parser.read() as string[] | null; next !== null; next = parser.read())
+        ready.push(next);
+      yielded += ready.length;
+      yield ready;
+    }
+  } catch (error) {
+    // The parser may have made records past the consumer when it failed (they are dropped with it):
+    // csv-parse's count of the records it made tells how many.
+    const made = (error as { records?: number }).records;
+    if (typeof made === "number") Object.assign(error as object, { dropped: Math.max(0, made - yielded) });
+    throw error;
   }
 }
 
@@ -182,6 +205,7 @@ async function run(task: ReaderTask): Promise<void> {
     }
     // One bad row rejects its whole order: a partial order would misstate what was bought.
     const badLines = new Set(order.bad.map((b) => b.line));
+    let wait: Promise<void> | undefined;
     for (const { line: rowLine, cells } of order.cells) {
       const own = order.bad.find((b) => b.line === rowLine);
       const problems = own
@@ -193,9 +217,9 @@ async function run(task: ReaderTask): Promise<void> {
               message: `rejected with its order "${order.orderId}" (see line ${[...badLines][0]})`,
             },
           ];
-      sender.reject(rowLine, problems, cells);
+      wait = sender.reject(rowLine, problems, cells) ?? wait;
     }
-    return undefined;
+    return wait;
   };
 
   const readRow = (cells: string[], recordLine: number): Promise<void> | undefined => {
@@ -231,8 +255,7 @@ async function run(task: ReaderTask): Promise<void> {
               ? readCallRow(row)
               : readCustomerRow(row);
       if (record) return sender.record(record);
-      sender.reject(recordLine, row.problems, cells);
-      return undefined;
+      return sender.reject(recordLine, row.problems, cells);
     }
   };
 
@@ -300,17 +323,20 @@ function lineBreaksIn(cells: string[]): number {
 
 function fatal(error: unknown, displayName: string): ReaderMessage {
   if (error instanceof AppError) return { type: "fatal", message: error.message, exitCode: error.exitCode };
-  const csv = error as { code?: string; message?: string };
+  const csv = error as { code?: string; message?: string; dropped?: number };
   if (typeof csv.code === "string" && csv.code.startsWith("CSV_")) {
-    // csv-parse counts lines from where this reader started; `reading` knows the file's line.
+    // csv-parse counts lines from where this reader started; `reading` knows the file's line. When
+    // the parser had run ahead, the bad record is that many records further on.
+    const dropped = csv.dropped ?? 0;
     const at = `${displayName}:${reading.line}`;
+    const record =
+      dropped === 0 ? "the record that starts here" : `the record ${dropped} after the one that starts here`;
+    const check = "Check the quotes there, fix the file and import it again.";
     const message =
       csv.code === "CSV_MAX_RECORD_SIZE"
-        ? `${at}: the record that starts here is longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB: ` +
-          "probably a quote that is never closed. Check the quotes on this line, fix the file and import it again."
+        ? `${at}: ${record} is longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB: probably a quote that is never closed. ${check}`
         : csv.code === "CSV_QUOTE_NOT_CLOSED"
-          ? `${at}: a quote opened in the record that starts here is never closed. ` +
-            "Check the quotes on this line, fix the file and import it again."
+          ? `${at}: a quote opened in ${record} is never closed. ${check}`
           : `${at}: the file is not valid CSV: ${csv.message ?? csv.code}`;
     return { type: "fatal", message, exitCode: ExitCode.dataError };
   }
