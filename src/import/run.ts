@@ -371,14 +371,14 @@ interface ReadOutcome {
   problemCount: number;
 }
 
+/** A reader's old-generation heap, in MiB (see readInWorkers). */
+const READER_HEAP_MB = 32;
+
 /**
  * Runs the reader workers, feeding their batches to the callbacks as they come and acknowledging
  * each to the worker that sent it. Batches of two readers interleave; nothing depends on their order
  * but the numbering of an order's lines, and an order's rows stay within one reader.
  */
-/** A reader's old-generation heap, in MiB (see readInWorkers). */
-const READER_HEAP_MB = 32;
-
 function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<ReadOutcome> {
   const outcome: ReadOutcome = { rows: 0, rejectedCount: 0, problems: [], problemCount: 0 };
   const workers = tasks.map(

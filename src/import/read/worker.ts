@@ -217,7 +217,7 @@ async function run(task: ReaderTask): Promise<void> {
               message: `rejected with its order "${order.orderId}" (see line ${[...badLines][0]})`,
             },
           ];
-      wait = sender.reject(rowLine, problems, cells) ?? wait;
+      wait = sender.reject(rowLine, problems, cells) ?? wait; // every batch filled goes; wait for the last
     }
     return wait;
   };
