@@ -124,6 +124,8 @@ export type ReaderMessage =
       bytesRead: number;
     }
   | { type: "done"; rows: number }
+  /** The order being read spans more than LARGE_ORDER_BYTES of the file: if the reader runs out of memory, that is why. */
+  | { type: "large-order"; line: number }
   | { type: "fatal"; message: string; exitCode: number; stack?: string };
 
 /** Message from the writer to the reader: one batch has been written, send more. */

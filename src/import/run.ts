@@ -394,6 +394,8 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
       }),
   );
   const bytesRead = workers.map(() => 0);
+  /** Per reader, where an order it holds that spans many megabytes starts (see readerFailure). */
+  const largeOrderLine: (number | undefined)[] = workers.map(() => undefined);
   let recordsSeen = 0;
   let running = workers.length;
   return new Promise<ReadOutcome>((resolve, reject) => {
@@ -413,6 +415,9 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
         if (settled) return;
         try {
           switch (message.type) {
+            case "large-order":
+              largeOrderLine[index] = message.line;
+              break;
             case "header":
               callbacks.onHeader(message.headers);
               break;
@@ -453,22 +458,26 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
           finish(error);
         }
       });
-      worker.on("error", (error) => finish(readerFailure(error, tasks[index]!.displayName)));
+      worker.on("error", (error) =>
+        finish(readerFailure(error, tasks[index]!.displayName, largeOrderLine[index] ?? null)),
+      );
       worker.on("exit", (code) => finish(new Error(`a reader thread stopped unexpectedly (exit ${code})`)));
     });
   });
 }
 
 /**
- * A reader that outgrows its heap was given rows no shop export has (records are capped at 4 MiB, so
- * it takes an order of many such rows): say so instead of calling it a bug.
+ * A reader that outgrows its heap while holding an order that spans many megabytes of the file was
+ * given rows no shop export has (records are capped at 4 MiB): say so. Without such an order it is
+ * a bug in the reader, and stays one.
  */
-function readerFailure(error: Error, displayName: string): Error {
-  if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") return error;
+function readerFailure(error: Error, displayName: string, largeOrderLine: number | null): Error {
+  if ((error as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY" || largeOrderLine === null)
+    return error;
   return new DataError(
-    `${displayName}: reading it took more than the reader's ${READER_HEAP_MB} MiB: it has an order whose rows ` +
-      "hold tens of megabytes of text, far more than a shop export's. Check the file's long fields (a quote " +
-      "out of place?), or split it.",
+    `${displayName}:${largeOrderLine}: the order that starts here holds more text than the reader's ` +
+      `${READER_HEAP_MB} MiB take (tens of megabytes), far more than a shop export's. Check its long fields ` +
+      "(a quote out of place?), or split it.",
   );
 }
 

@@ -52,6 +52,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
  * Shop exports' longest fields, HTML product descriptions, are far shorter.
  */
 const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+/** An order spanning more of the file than this is held in a reader's heap only with difficulty (see large-order). */
+const LARGE_ORDER_BYTES = 8 * 1024 * 1024;
 const MAX_UNACKED_BATCHES = 4;
 /** Without --skip-bad-rows only the first problems are shown; the rest are counted. */
 const MAX_PROBLEMS_SENT = 20;
@@ -125,6 +127,10 @@ class BatchSender {
 /** Rows of the order being read, kept until a row of another order shows it is complete. */
 interface PendingOrder {
   orderId: string;
+  line: number;
+  /** The file's bytes read when its first row came, and whether the writer was told it is large. */
+  startBytes: number;
+  large: boolean;
   rows: OrderRow[];
   bad: { line: number; problems: RowProblem[] }[];
   cells: { line: number; cells: string[] }[];
@@ -238,7 +244,19 @@ async function run(task: ReaderTask): Promise<void> {
       const orderId = row.text("order_id");
       // At most one order goes to the sender per row, so at most one wait is asked for.
       const wait = pending && pending.orderId !== orderId ? flushOrder() : undefined;
-      pending ??= { orderId, rows: [], bad: [], cells: [] };
+      pending ??= {
+        orderId,
+        line: recordLine,
+        startBytes: sender.bytesRead,
+        large: false,
+        rows: [],
+        bad: [],
+        cells: [],
+      };
+      if (!pending.large && sender.bytesRead - pending.startBytes > LARGE_ORDER_BYTES) {
+        pending.large = true;
+        parentPort!.postMessage({ type: "large-order", line: pending.line } satisfies ReaderMessage);
+      }
       const read = row.problems.length === 0 ? readOrderRow(row) : null;
       if (read) pending.rows.push(read);
       else pending.bad.push({ line: recordLine, problems: row.problems });
