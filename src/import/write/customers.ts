@@ -177,6 +177,7 @@ export class CustomerWriter {
     if (this.ids.size >= MAX_REMEMBERED) {
       this.ids.clear();
       this.lookUpUnknown = true;
+      this.emailsGiven.clear(); // from now on every unknown identity is looked up in the database
     }
     this.ids.set(key, id);
   }
