@@ -403,6 +403,33 @@ describe("import orders", () => {
       },
     ]);
   });
+
+  it("a row repeating a new customer's details moves only info_as_of; one that differs is merged by date", async () => {
+    // A repeat with the same fields skips the merge: its date must still count (row 3 is older than
+    // row 2 and loses), and a merge must end the skipping (row 5 repeats row 1 and, being newest, wins).
+    const dir = workspace();
+    const file = join(dir, "o.csv");
+    writeFileSync(
+      file,
+      "order_id,ordered_at,customer_id,customer_name,sku\n" +
+        "1,2024-01-01,C1,Ann Old,A\n" +
+        "2,2024-02-01,C1,Ann Old,A\n" +
+        "3,2024-01-15,C1,Ann Middle,A\n" +
+        "4,2024-03-01,C1,Ann New,A\n" +
+        "5,2024-04-01,C1,Ann Old,A\n" +
+        "6,2024-01-20,C2,Bea,A\n" +
+        "7,2024-02-20,C2,Bea,A\n" +
+        "8,2024-01-25,C2,Bea Older,A\n",
+    );
+    const [report] = await importJson(dir, file);
+    expect(report).toMatchObject({ customers_new: 2, orders_new: 8 });
+    expect(
+      query(join(dir, "comeback.db"), "SELECT external_id, name, info_as_of FROM customers ORDER BY id"),
+    ).toEqual([
+      { external_id: "C1", name: "Ann Old", info_as_of: "2024-04-01T00:00:00Z" },
+      { external_id: "C2", name: "Bea", info_as_of: "2024-02-20T00:00:00Z" },
+    ]);
+  });
 });
 
 describe("bad input", () => {
