@@ -34,6 +34,14 @@ async function importJson(dir: string, ...args: string[]) {
   return JSON.parse(result.stdout) as Record<string, unknown>[];
 }
 
+/** The customers' indexes of a database (those a first import leaves out while it inserts). */
+function customerIndexes(db: string): string[] {
+  return query<{ name: string }>(
+    db,
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL ORDER BY name",
+  ).map((row) => row.name);
+}
+
 describe("import orders", () => {
   it("reports exactly the documented keys, and the same bytes again change nothing", async () => {
     const dir = workspace();
@@ -284,6 +292,8 @@ describe("import orders", () => {
       { identity_key: "id:C1", external_id: "C1", orders: 2 },
       { identity_key: "email:bob@example.com", external_id: "C2", orders: 2 },
     ]);
+    // The first import built the customers' indexes it had left out when row 2 needed the email one.
+    expect(customerIndexes(join(dir, "comeback.db"))).toEqual(["customers_email", "customers_external_id"]);
   });
 
   it("merges later files into stored customers: counts; matches by email, by the shop's id, by an old email", async () => {
@@ -429,6 +439,8 @@ describe("import orders", () => {
       { external_id: "C1", name: "Ann Old", info_as_of: "2024-04-01T00:00:00Z" },
       { external_id: "C2", name: "Bea", info_as_of: "2024-02-20T00:00:00Z" },
     ]);
+    // This first import never looked a customer up by email: it built the indexes it left out at the end.
+    expect(customerIndexes(join(dir, "comeback.db"))).toEqual(["customers_email", "customers_external_id"]);
   });
 });
 
