@@ -142,7 +142,8 @@ async function renderStep(dbFile) {
   const { configSchema } = await dist("config/schema.js");
   const { deliverySetup } = await dist("deliver/setup.js");
   const { draftCarts } = await dist("deliver/carts.js");
-  const { isoWeekOf, parseNow } = await dist("deliver/clock.js");
+  const { isoWeekOf } = await dist("deliver/clock.js");
+  const { parseNow } = await dist("cli/now.js");
   const { buildMessage, cartPayload } = await dist("deliver/message.js");
   const cfg = configSchema.parse({
     timezone: "Europe/Berlin",
