@@ -126,6 +126,14 @@ describe("lifecycle (rhythm)", () => {
     const result = await ok(dir, ["lost", "--now", "2024-06-01", "--json"]);
     const rows = JSON.parse(result.stdout) as Record<string, unknown>[];
     expect(rows.map((r) => r.customer_id)).toEqual(["W", "K", "L"]);
+    // One array, an object per line (SQLite writes it whole: src/store/listing.ts).
+    const lines = result.stdout.split("\n");
+    expect([lines[0], ...lines.slice(-2)]).toEqual(["[", "]", ""]);
+    expect(lines.slice(1, -2).map((line) => JSON.parse(line.replace(/,$/, "")).customer_id)).toEqual([
+      "W",
+      "K",
+      "L",
+    ]);
     expect(Object.keys(rows[0]!)).toEqual([
       "customer_id",
       "email",

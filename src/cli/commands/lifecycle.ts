@@ -16,7 +16,7 @@ import {
 import type { TasksReport } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson, printJsonTexts, table } from "../output.js";
+import { formatCount, print, printJson, printJsonBytes, printJsonRows, table } from "../output.js";
 
 export function registerLifecycleCommands(program: Command): void {
   const model = program.command("model").description("the BG/NBD model of who is still a customer");
@@ -116,7 +116,8 @@ Examples:
               `comeback: statuses are as of the last plan (${state.as_of_day}); plan as of ${dayOfNow(now, config.timezone)} to bring them up to date\n`,
             );
           }
-          if (flags.json) return printJsonTexts(state ? listLostJson(db, statuses, state) : []);
+          if (flags.json)
+            return state ? printJsonBytes(listLostJson(db, statuses, state)) : printJsonRows([]);
           const rows = state ? listLost(db, statuses, state) : [];
           if (flags.csv) {
             writeCsvFile(flags.csv, LOST_KEYS, rows as unknown as Record<string, unknown>[]);

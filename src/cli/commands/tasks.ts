@@ -5,7 +5,7 @@ import { NOW_HELP, parseNow } from "../now.js";
 import { closeTask, listOpenTasks, listOpenTasksJson, TASK_KEYS } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson, printJsonTexts } from "../output.js";
+import { formatCount, print, printJson, printJsonBytes } from "../output.js";
 
 export function registerTaskCommands(program: Command): void {
   const tasks = program
@@ -33,7 +33,7 @@ Examples:
       const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
-        if (flags.json) return printJsonTexts(listOpenTasksJson(db, config, now));
+        if (flags.json) return printJsonBytes(listOpenTasksJson(db, config, now));
         const rows = listOpenTasks(db, config, now);
         if (flags.csv) {
           writeCsvFile(flags.csv, TASK_KEYS, rows as unknown as Record<string, unknown>[]);

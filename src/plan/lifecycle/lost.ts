@@ -4,7 +4,7 @@
  */
 import type { Db } from "../../store/open.js";
 import { UsageError } from "../../errors.js";
-import { keysOf, selectColumns, selectJsonObject, type Columns } from "../../store/listing.js";
+import { jsonArrayQuery, keysOf, rowsQuery, type Columns, type Listing } from "../../store/listing.js";
 import { STATUSES, type LifecycleStatus } from "./classify.js";
 
 export interface LostRow {
@@ -84,24 +84,28 @@ export function parseStatuses(text: string | undefined): LifecycleStatus[] {
  * one, the longest silent first. A plain scan of the lifecycle table beats its status index here:
  * most rows are wanted, and the index would visit them in random order.
  */
-function lostQuery(select: string): string {
-  return `SELECT ${select}
-          FROM customer_lifecycle l NOT INDEXED JOIN customers c ON c.id = l.customer_id
-          WHERE l.status IN (SELECT value FROM json_each(:statuses))
-          ORDER BY ${ORDER_SQL}, l.last_order_on, l.customer_id`;
+const LOST_LISTING: Listing<keyof LostRow> = {
+  columns: LOST_COLUMNS,
+  from: `FROM customer_lifecycle l NOT INDEXED JOIN customers c ON c.id = l.customer_id
+         WHERE l.status IN (SELECT value FROM json_each(:statuses))`,
+  orderBy: `${ORDER_SQL}, l.last_order_on, l.customer_id`,
+};
+
+type LostParams = { statuses: string; as_of_day: string };
+
+function lostParams(statuses: readonly LifecycleStatus[], state: LifecycleState): LostParams {
+  return { statuses: JSON.stringify(statuses), as_of_day: state.as_of_day };
 }
 
 /** The listing as of the last plan (`state`, from lifecycleState), as rows for CSV and the terminal. */
 export function listLost(db: Db, statuses: readonly LifecycleStatus[], state: LifecycleState): LostRow[] {
-  return db
-    .prepare<{ statuses: string; as_of_day: string }, LostRow>(lostQuery(selectColumns(LOST_COLUMNS)))
-    .all({ statuses: JSON.stringify(statuses), as_of_day: state.as_of_day });
+  return db.prepare<LostParams, LostRow>(rowsQuery(LOST_LISTING)).all(lostParams(statuses, state));
 }
 
-/** The same listing as one JSON object text per row (see src/store/listing.ts for why). */
-export function listLostJson(db: Db, statuses: readonly LifecycleStatus[], state: LifecycleState): string[] {
+/** The same listing as the bytes of a JSON array (see src/store/listing.ts for why). */
+export function listLostJson(db: Db, statuses: readonly LifecycleStatus[], state: LifecycleState): Buffer {
   return db
-    .prepare<{ statuses: string; as_of_day: string }, string>(lostQuery(selectJsonObject(LOST_COLUMNS)))
+    .prepare<LostParams, Buffer>(jsonArrayQuery(LOST_LISTING))
     .pluck()
-    .all({ statuses: JSON.stringify(statuses), as_of_day: state.as_of_day });
+    .get(lostParams(statuses, state))!;
 }

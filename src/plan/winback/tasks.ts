@@ -8,7 +8,7 @@
 import type { Config } from "../../config/schema.js";
 import { UsageError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
-import { keysOf, selectColumns, selectJsonObject, type Columns } from "../../store/listing.js";
+import { jsonArrayQuery, keysOf, rowsQuery, type Columns, type Listing } from "../../store/listing.js";
 import { dayNumber, dayString, makeDayOf } from "../days.js";
 import { currentSlot } from "./cadence.js";
 
@@ -200,13 +200,13 @@ export const TASK_KEYS = keysOf(TASK_COLUMNS);
  * Open tasks due on or before `now`'s day, with what a caller needs: who, how to reach them, their
  * last order and what was in it, how many orders, and the calls to them so far.
  */
-function openTasksQuery(select: string): string {
-  return `SELECT ${select}
-          FROM tasks t JOIN customers c ON c.id = t.customer_id
-          LEFT JOIN customer_lifecycle l ON l.customer_id = t.customer_id
-          WHERE t.state = 'open' AND t.due_on <= :today
-          ORDER BY t.due_on, t.id`;
-}
+const OPEN_TASKS: Listing<keyof TaskRow> = {
+  columns: TASK_COLUMNS,
+  from: `FROM tasks t JOIN customers c ON c.id = t.customer_id
+         LEFT JOIN customer_lifecycle l ON l.customer_id = t.customer_id
+         WHERE t.state = 'open' AND t.due_on <= :today`,
+  orderBy: "t.due_on, t.id",
+};
 
 function openTasksParams(config: Pick<Config, "timezone">, now: string): { now: string; today: string } {
   return { now, today: dayString(makeDayOf(config.timezone)(now)) };
@@ -215,14 +215,14 @@ function openTasksParams(config: Pick<Config, "timezone">, now: string): { now: 
 /** The open tasks as rows: for CSV, the terminal and the managers' digest. */
 export function listOpenTasks(db: Db, config: Pick<Config, "timezone">, now: string): TaskRow[] {
   return db
-    .prepare<[{ now: string; today: string }], TaskRow>(openTasksQuery(selectColumns(TASK_COLUMNS)))
+    .prepare<[{ now: string; today: string }], TaskRow>(rowsQuery(OPEN_TASKS))
     .all(openTasksParams(config, now));
 }
 
-/** The same, as one JSON object text per task (see src/store/listing.ts for why). */
-export function listOpenTasksJson(db: Db, config: Pick<Config, "timezone">, now: string): string[] {
+/** The same, as the bytes of a JSON array (see src/store/listing.ts for why). */
+export function listOpenTasksJson(db: Db, config: Pick<Config, "timezone">, now: string): Buffer {
   return db
-    .prepare<[{ now: string; today: string }], string>(openTasksQuery(selectJsonObject(TASK_COLUMNS)))
+    .prepare<[{ now: string; today: string }], Buffer>(jsonArrayQuery(OPEN_TASKS))
     .pluck()
-    .all(openTasksParams(config, now));
+    .get(openTasksParams(config, now))!;
 }
