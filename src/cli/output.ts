@@ -1,16 +1,15 @@
 /** What commands print: human text on stdout, progress on stderr only when a person is watching. */
+import { JSON_ARRAY } from "../store/listing.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/**
- * A listing as a JSON array with one compact object per line: still one JSON document, and a line
- * per row for grep. Indenting every key of 65,000 customers made the output a quarter bigger.
- */
+/** Rows as a listing's JSON array (JSON_ARRAY: an object per line). */
 export function printJsonRows(rows: readonly unknown[]): void {
+  const { open, separator, close, empty } = JSON_ARRAY;
   const texts = rows.map((row) => JSON.stringify(row));
-  process.stdout.write(texts.length === 0 ? "[]\n" : `[\n${texts.join(",\n")}\n]\n`);
+  process.stdout.write(texts.length === 0 ? empty : `${open}${texts.join(separator)}${close}`);
 }
 
 /** The same array, written whole by SQLite as UTF-8 bytes (src/store/listing.ts). */
