@@ -631,3 +631,50 @@ export function localDate(utcIso: string, zone: string): string {
 export function nowIso(): string {
   return new Date().toISOString().slice(0, 19) + "Z";
 }
+
+/**
+ * The UTC offset a timestamp was written with, in minutes east of UTC: what the export's own clock
+ * said, kept so comeback can tell when it disagrees with the configured timezone. null when the text
+ * has no offset or is not a date in `format`. The same grammar as makeDateParser, so exactly the
+ * offsets that parser applied are reported.
+ */
+export function makeOffsetReader(format: string): (text: string) => number | null {
+  const { steps, complete } = format === "iso" ? ISO_PROGRAM : compilePattern(format);
+  if (!complete) return () => null;
+  const fields = new Int32Array(6);
+  let lastText = "";
+  let lastResult: number | null = null;
+  const read = (text: string): number | null => {
+    let start = 0;
+    let end = text.length;
+    while (start < end && isSpace(text.charCodeAt(start))) start++;
+    while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+    const pos = run(steps, 0, steps.length, text, start, end, fields);
+    if (pos === -1) return null;
+    const offset = readOffset(text, pos, end);
+    return offset !== offset || offset === NO_OFFSET ? null : offset / 60;
+  };
+  return (text) => {
+    if (text !== lastText) {
+      lastResult = read(text);
+      lastText = text;
+    }
+    return lastResult;
+  };
+}
+
+/** `-05:00`, `+05:30`, `+00:00`: an offset in minutes east of UTC as ISO 8601 writes it. */
+export function formatOffset(minutes: number): string {
+  const sign = minutes < 0 ? "-" : "+";
+  const abs = Math.abs(minutes);
+  const hours = String(Math.floor(abs / 60)).padStart(2, "0");
+  return `${sign}${hours}:${String(abs % 60).padStart(2, "0")}`;
+}
+
+/** `-05:00` → -300: formatOffset's inverse. */
+export function parseOffset(text: string): number {
+  const match = /^([+-])(\d{2}):(\d{2})$/.exec(text);
+  if (!match) throw new Error(`not an offset: "${text}"`);
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === "-" ? -minutes : minutes;
+}

@@ -64,6 +64,8 @@ export interface OrderRecord {
   orderId: string;
   line: number; // the file line of its first row
   placedAt: string; // UTC ISO
+  /** The UTC offset its time was written with, minutes east of UTC; null: written without one. */
+  placedOffset: number | null;
   status: string | null;
   statusClass: StatusClass;
   currency: string;

@@ -39,6 +39,7 @@ import { CustomerWriter } from "./write/customers.js";
 import { OrderWriter } from "./write/orders.js";
 import { ProductWriter } from "./write/products.js";
 import { RejectedFile } from "./rejected.js";
+import { OffsetTally, recordOffsets } from "./offsets.js";
 
 export interface ImportSettings {
   timezone: string;
@@ -75,6 +76,8 @@ export interface ImportResult {
   rejectedFile: string | null;
   encoding: string;
   delimiter: string;
+  /** An orders import's offsets and currencies (absent when the file was already imported). */
+  offsets?: OffsetTally;
 }
 
 const MAX_PROBLEMS_SHOWN = 20;
@@ -141,7 +144,9 @@ export async function importFile(
   const cacheSize = db.pragma("cache_size", { simple: true }) as number;
   db.exec("BEGIN IMMEDIATE");
   let committed = false;
-  const rejected = options.skipBadRows ? new RejectedFile(path) : null;
+  // A dry run keeps no rejected file, so it writes none, not even beside a read-only export.
+  const rejected = options.skipBadRows && !options.dryRun ? new RejectedFile(path) : null;
+  const offsets = options.kind === "orders" ? new OffsetTally() : null;
   try {
     db.pragma(`cache_size = ${IMPORT_CACHE_SIZE}`);
     const importId = Number(
@@ -160,7 +165,10 @@ export async function importFile(
     const sink = makeSink(db, options.kind, source, now, importId, customers);
     const outcome = await readInWorkers(tasks, {
       onRecords: (records) => {
-        for (const record of records) sink.write(record);
+        for (const record of records) {
+          sink.write(record);
+          offsets?.add(record as OrderRecord);
+        }
       },
       onRejected: (rows) => rejected?.add(rows),
       onHeader: (headers) => rejected?.start(headers),
@@ -174,6 +182,7 @@ export async function importFile(
       );
     }
     const customerCounts = customers.finish();
+    if (offsets) recordOffsets(db, importId, offsets);
     const report: ImportReport = {
       file: path,
       profile: profile.name,
@@ -197,7 +206,14 @@ export async function importFile(
     }
     const rejectedFile = rejected ? await rejected.finish(!options.dryRun) : null;
     report.seconds = round(seconds());
-    return { report, dryRun: Boolean(options.dryRun), rejectedFile, encoding, delimiter };
+    return {
+      report,
+      dryRun: Boolean(options.dryRun),
+      rejectedFile,
+      encoding,
+      delimiter,
+      ...(offsets && { offsets }),
+    };
   } catch (error) {
     if (!committed && db.inTransaction) db.exec("ROLLBACK");
     await rejected?.discard();

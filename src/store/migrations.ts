@@ -280,6 +280,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX customers_external_id ON customers (external_id) WHERE external_id IS NOT NULL;
   `,
+  // 6: the UTC offsets an orders import's times were written with, per offset and day (JSON, see
+  // src/import/offsets.ts), so plan, weekly and status can warn when the configured timezone disagrees.
+  // NULL for imports made before: they are not compared.
+  `
+  ALTER TABLE imports ADD COLUMN offsets TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@
  * (Shopify), so each order-level field takes the first non-empty value among its rows.
  */
 import { decimalToMinor, lineTotalMinor, minorDigits } from "../../money.js";
+import { makeOffsetReader } from "../../time.js";
 import {
   flattenLines,
   type CustomerFields,
@@ -19,6 +20,7 @@ interface OrderRow {
   line: number;
   orderId: string;
   placedAt: string | null;
+  placedOffset: number | null;
   status: string | null;
   currency: string | null;
   cancelledAt: string | null;
@@ -44,6 +46,7 @@ export function readOrderRow(row: RowReader): OrderRow | null {
     line: row.line,
     orderId: orderId ?? "",
     placedAt: row.date("ordered_at"),
+    placedOffset: offsetOf(row, "ordered_at"),
     status: row.optionalText("status"),
     currency: row.currency("currency"),
     cancelledAt: row.date("cancelled_at"),
@@ -57,6 +60,16 @@ export function readOrderRow(row: RowReader): OrderRow | null {
     lineTotal: row.decimal("line_total"),
   };
   return row.problems.length === 0 ? read : null;
+}
+
+/** One offset reader per date format: the lines of an order repeat its time, which each reader caches. */
+const offsetReaders = new Map<string, (text: string) => number | null>();
+
+function offsetOf(row: RowReader, field: string): number | null {
+  const format = row.profile.dateFormat;
+  let reader = offsetReaders.get(format);
+  if (reader === undefined) offsetReaders.set(format, (reader = makeOffsetReader(format)));
+  return reader(row.text(field));
 }
 
 function firstNonNull<T>(rows: OrderRow[], pick: (row: OrderRow) => T | null): T | null {
@@ -131,6 +144,8 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
     orderId: first.orderId,
     line: first.line,
     placedAt,
+    // The offset of the row the time was taken from (see src/import/offsets.ts).
+    placedOffset: rows.find((row) => row.placedAt === placedAt)?.placedOffset ?? null,
     status,
     statusClass,
     currency,
