@@ -8,6 +8,7 @@ import { IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { createContext, openForReading, openForWriting, type GlobalOptions } from "./context.js";
 import type { ImportFlags } from "./commands/import.js";
 import { collectStatus, printStatus } from "./commands/status.js";
+import { NOW_HELP, parseNow } from "./now.js";
 import { registerLifecycleCommands } from "./commands/lifecycle.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { createLogger } from "../log.js";
@@ -87,11 +88,16 @@ Examples:
     .command("status")
     .description("show what the database holds and the last imports")
     .option("--json", "print one JSON object")
-    .action(async (flags: { json?: boolean }, command: Command) => {
+    .option("--now <time>", NOW_HELP)
+    .action(async (flags: { json?: boolean; now?: string }, command: Command) => {
       const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
+      const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
-        printStatus(collectStatus(db, config.database), Boolean(flags.json));
+        printStatus(
+          collectStatus(db, config.database, { timezone: config.timezone, now }),
+          Boolean(flags.json),
+        );
       } finally {
         db.close();
       }

@@ -1,9 +1,10 @@
 /** `comeback plan`: recompute the derived state (reminders, …) from the facts, as of now. */
 import type { Command } from "commander";
+import { checkData } from "../../plan/data-checks.js";
 import { runPlan, type PlanReport } from "../../plan/run.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { parseNow } from "../now.js";
-import { formatCount, print, printJson, table } from "../output.js";
+import { formatCount, print, printJson, table, warn } from "../output.js";
 import { printLifecycleReport } from "./lifecycle.js";
 
 /** How many products without a rule the human report lists; --json has them all. */
@@ -35,8 +36,10 @@ Examples:
       const now = parseNow(flags.now, config.timezone);
       const db = openForReading(config);
       try {
+        const checks = checkData(db, config.timezone, now);
+        for (const warning of checks.warnings) warn(warning);
         const report = await runPlan(db, config, now);
-        if (flags.json) printJson({ now, ...report });
+        if (flags.json) printJson({ now, ...report, data_checks: checks });
         else printPlan(now, report);
       } finally {
         db.close();

@@ -1,7 +1,8 @@
 import type { Db } from "../../store/open.js";
 import { schemaVersion } from "../../store/open.js";
-import { formatCount, print, printJson, table } from "../output.js";
+import { formatCount, print, printJson, table, warn } from "../output.js";
 import { outboxStatus, type OutboxStatus } from "../../deliver/outbox.js";
+import { checkData, type DataChecks } from "../../plan/data-checks.js";
 import { nowIso } from "../../time.js";
 
 export interface StatusReport {
@@ -21,9 +22,16 @@ export interface StatusReport {
     report: Record<string, unknown>;
   }[];
   outbox: OutboxStatus;
+  /** Stale data and a timezone that disagrees with the export's offsets (src/plan/data-checks.ts). */
+  data_checks?: DataChecks;
 }
 
-export function collectStatus(db: Db, path: string): StatusReport {
+/** With `checks`, the data is checked as of `now` in the shop's timezone. */
+export function collectStatus(
+  db: Db,
+  path: string,
+  checks?: { timezone: string; now: string },
+): StatusReport {
   const count = (sql: string) => db.prepare(sql).pluck().get() as number;
   const imports = db
     .prepare<
@@ -44,10 +52,12 @@ export function collectStatus(db: Db, path: string): StatusReport {
     guest_orders: count("SELECT count(*) FROM orders WHERE customer_id IS NULL"),
     imports,
     outbox: outboxStatus(db, nowIso()),
+    ...(checks && { data_checks: checkData(db, checks.timezone, checks.now) }),
   };
 }
 
 export function printStatus(status: StatusReport, json: boolean): void {
+  for (const warning of status.data_checks?.warnings ?? []) warn(warning);
   if (json) return printJson(status);
   print(`Database ${status.database} (schema ${status.schema_version})`);
   print(

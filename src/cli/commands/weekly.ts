@@ -3,6 +3,7 @@ import { acquireRunLock } from "../../deliver/lock.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly, type WeeklyReport } from "../../deliver/weekly.js";
+import { checkData } from "../../plan/data-checks.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import {
   clockFor,
@@ -58,6 +59,9 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
               `comeback: took over the run lock of pid ${lock.tookOverFrom.pid} (${lock.tookOverFrom.command}, since ${lock.tookOverFrom.started_at}), which is no longer running\n`,
             );
           }
+          // Stale data or a timezone the export disagrees with: said before the batch, on stderr for cron.
+          const checks = checkData(db, config.timezone, now);
+          for (const warning of checks.warnings) warn(warning);
           const report = await runWeekly(db, {
             now,
             dryRun: flags.dryRun,
@@ -71,7 +75,7 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
               }),
           });
           log.info({ week: report.week, carts: report.carts, messages: report.messages }, "weekly finished");
-          if (flags.json) printJson(report);
+          if (flags.json) printJson({ ...report, data_checks: checks });
           else printWeekly(report);
           throwIfInterrupted(report.send);
         } finally {
