@@ -139,9 +139,13 @@ function checkStaleness(db: Db, timezone: string, now: string, checks: DataCheck
 }
 
 function describeDays(n: number): string {
-  if (n < 1) return `${round1(n * 24)} hours`;
-  const whole = n < 10 ? round1(n) : Math.round(n);
-  return `${formatCount(whole)} day${whole === 1 ? "" : "s"}`;
+  const [value, unit] =
+    n * 24 < 1
+      ? [Math.max(1, Math.round(n * 1440)), "minute"]
+      : n < 1
+        ? [round1(n * 24), "hour"]
+        : [n < 10 ? round1(n) : Math.round(n), "day"];
+  return `${formatCount(value)} ${unit}${value === 1 ? "" : "s"}`;
 }
 
 /** The offsets seen on days within a year before the newest day seen up to now. */

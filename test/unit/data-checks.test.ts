@@ -68,6 +68,15 @@ describe("stale data", () => {
     });
   });
 
+  it("words a busy shop's pace in minutes", () => {
+    const db = store();
+    addOrders(db, 200, 6 / 1440, last);
+    const late = checkData(db, "UTC", after(last, 10));
+    expect(late.warnings[0]).toMatch(
+      /came about every 6 minutes, so comeback warns after 7 days without one/,
+    );
+  });
+
   it("as of a past --now, compares with that and ignores the later orders", () => {
     const db = store();
     addOrders(db, 200, 1, last);
