@@ -265,7 +265,12 @@ describe("win-back tasks and the call log", () => {
       ]),
     );
     await ok(dir, ["import", "orders", "orders.csv"]);
-    const plan = await planJson(dir, "2024-06-01");
+    // 70 days after this tiny shop's last order, more than the 30 at which any data is called stale.
+    const result = await run(["plan", "--now", "2024-06-01", "--json"], { cwd: dir });
+    expect(result.stderr).toMatch(
+      /^comeback: warning: the data looks stale: the newest order is from 2024-03-23/,
+    );
+    const plan = JSON.parse(result.stdout) as Awaited<ReturnType<typeof planJson>>;
     expect(plan.lifecycle.counts.warm).toBe(1);
     expect(plan.tasks.created).toBe(0);
   });
