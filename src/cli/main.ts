@@ -19,11 +19,12 @@ import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
+import { packageVersion } from "./version.js";
 
 function buildProgram(): Command {
   const program = new Command("comeback")
     .description("Bring customers back, from your shop's own order exports.")
-    .version(process.env.npm_package_version ?? "0.1.0")
+    .version(packageVersion())
     .option(
       "-c, --config <file>",
       "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)",
