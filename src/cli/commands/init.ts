@@ -11,8 +11,9 @@ export function registerInit(program: Command): void {
     .addHelpText(
       "after",
       `
-Example:
-  comeback init /srv/comeback && cd /srv/comeback && $EDITOR comeback.yaml templates/cart/html.hbs`,
+Examples:
+  comeback init /srv/comeback                then edit /srv/comeback/comeback.yaml and templates/
+  comeback init /srv/comeback --force        write them again over an earlier init`,
     )
     .action((dir: string, flags: { force?: boolean }) => {
       const report = initFolder(dir, flags);
