@@ -85,7 +85,7 @@ describe("installing the packed package", () => {
     expect(changed.stdout.trim()).toBe("9.8.7-test");
 
     // The demo uses what the tarball must ship: the native SQLite binding, fixtures/demo, templates/.
-    const demo = spawnSync("comeback", ["demo"], { cwd: elsewhere, env, encoding: "utf8" });
+    const demo = spawnSync("comeback", ["demo", "--quiet"], { cwd: elsewhere, env, encoding: "utf8" });
     expect(demo.status, demo.stderr).toBe(0);
     expect(readdirSync(join(elsewhere, "outbox")).some((name) => name.endsWith(".eml"))).toBe(true);
   }, 240_000);
