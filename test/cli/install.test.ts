@@ -55,7 +55,11 @@ describe("installing the packed package", () => {
       expect(result.status, `npm ${args.join(" ")}\n${result.stdout}\n${result.stderr}`).toBe(0);
       return (Date.now() - started) / 1000;
     };
-    const offline = ["--offline", "--cache", join(work, "empty-cache"), "--registry", registryUrl];
+    // npm's own calls home (update check, audit, funding) are off too, whatever the user's npmrc says.
+    const offline = [
+      ...["--offline", "--cache", join(work, "empty-cache"), "--registry", registryUrl],
+      ...["--no-update-notifier", "--no-audit", "--no-fund"],
+    ];
 
     const packSeconds = npm(["pack", "--ignore-scripts", "--pack-destination", work, ...offline], ROOT);
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
