@@ -3,11 +3,13 @@ import { existsSync } from "node:fs";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import { InputMissingError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
+import { setWarningLog } from "./output.js";
 import { openStore, type Db } from "../store/open.js";
 
 export interface GlobalOptions {
   config?: string;
   verbose?: boolean;
+  quiet?: boolean;
 }
 
 export interface Context {
@@ -22,6 +24,8 @@ export async function createContext(options: GlobalOptions): Promise<Context> {
     file: config.log.file,
     verbose: Boolean(options.verbose),
   });
+  // Warnings printed for the admin are events of the run too: log.file keeps them, even under --quiet.
+  setWarningLog((message) => log.warn(message));
   log.debug({ config: config.source, database: config.database }, "config loaded");
   return { config, log };
 }

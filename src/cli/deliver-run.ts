@@ -6,7 +6,7 @@ import type { SendOptions, SendReport } from "../deliver/send.js";
 import { AppError, ExitCode, UnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { nowIso } from "../time.js";
-import { Progress } from "./output.js";
+import { plural, Progress } from "./output.js";
 
 export function positiveInteger(text: string): number {
   const n = Number(text);
@@ -89,10 +89,11 @@ export function sendSummary(
 export function sendNotes(report: SendReport): string[] {
   const notes: string[] = [];
   for (const failure of report.failures) notes.push(`failed: ${failure.key}: ${failure.error}`);
-  if (report.suppressed) notes.push(`${report.suppressed} address(es) suppressed: the server rejected them`);
+  if (report.suppressed)
+    notes.push(`${plural(report.suppressed, "address", "addresses")} suppressed: the server rejected them`);
   if (report.unknown) {
     notes.push(
-      `${report.unknown} message(s) in state unknown (left in "sending" by a run that was killed): ` +
+      `${plural(report.unknown, "message")} in state unknown (left in "sending" by a run that was killed): ` +
         `comeback status lists them; comeback send --retry-unknown sends them again with the same Message-ID`,
     );
   }

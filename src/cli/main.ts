@@ -20,32 +20,47 @@ import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
+import { packageVersion } from "./version.js";
+import { setQuiet } from "./output.js";
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command("comeback")
     .description("Bring customers back, from your shop's own order exports.")
-    .version(process.env.npm_package_version ?? "0.1.0")
+    .version(packageVersion())
     .option(
       "-c, --config <file>",
       "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)",
     )
-    .option("-v, --verbose", "write logs to stderr")
+    .option("-v, --verbose", "also write the logs to stderr (readable on a terminal, JSON lines otherwise)")
+    .addOption(
+      new Option(
+        "-q, --quiet",
+        "print only errors and what --json or --csv - asks for: no reports, warnings or progress",
+      ).conflicts("verbose"),
+    )
+    .hook("preAction", (_program, action) => setQuiet(Boolean(action.optsWithGlobals<GlobalOptions>().quiet)))
     .showHelpAfterError("(run comeback --help for usage)")
     .addHelpText(
       "after",
       `
 Examples:
-  comeback demo                                   try it on the shipped example exports
-  comeback import orders export.csv              import an order export (profile detected from its header)
-  comeback import orders export.csv --profile shopify --dry-run
-  comeback status                                 what the database holds
-  comeback lost --csv lost.csv                    who is drifting away (warm, cold, lost)
-  comeback tasks                                  the win-back calls due; comeback import calls log.csv closes them
-  comeback model fit                              fit the BG/NBD model of who is still a customer
-  comeback status                                 what the database holds, and the outbox
-  comeback weekly --dry-run                       who would get which cart email this week
-  comeback weekly                                 the Monday batch: carts, emails, send
+  comeback demo                              try it on the shipped example exports
+  comeback init /srv/comeback                start a shop: a config and the email templates
+  comeback import orders export.csv          import an order export (profile detected from its header)
+  comeback status                            what the database holds, the last imports, the outbox
+  comeback plan                              work out reminders, who is drifting away, call tasks
+  comeback due                               the reminders due this week
+  comeback lost --csv - | less               who is drifting away (warm, cold, lost), as CSV on stdout
+  comeback tasks                             the win-back calls due; comeback import calls log.csv closes them
+  comeback model fit                         fit the BG/NBD model of who is still a customer
+  comeback weekly --dry-run                  who would get which email this week, nothing sent
+  comeback send --quiet                      deliver retries and deferred messages (from cron)
   comeback preview cart --customer C001 --out cart.html
+  comeback remind show --customer C001       why a reminder is due when it is
+  comeback unsubscribe anna@example.com      stop marketing email to an address
+
+Every command has --help with examples. --quiet prints only errors (and what --json or --csv - asks
+for); -v adds the logs on stderr; log.file in the config always gets them.
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
 75 another run holds the lock, 78 bad configuration.`,
@@ -53,7 +68,7 @@ Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 servi
 
   program
     .command("import")
-    .description("import a CMS export: orders, products or customers")
+    .description(`import a shop export or a call log: ${IMPORT_KINDS.join(", ")}`)
     .addArgument(new Command().createArgument("<kind>", "what the files hold").choices(IMPORT_KINDS))
     .argument("<files...>", "CSV files, imported in order, each in its own transaction")
     .option("-p, --profile <name>", "how to read the files (default: detected from the header)")
@@ -69,7 +84,9 @@ Examples:
   comeback import orders orders_export.csv                       Shopify export, detected from its header
   comeback import orders bestellungen.csv --profile de-shop      a profile from your config
   comeback import products catalog.csv
-  comeback import customers customers_export.csv --skip-bad-rows`,
+  comeback import customers customers_export.csv --skip-bad-rows
+  comeback import calls calls-2024-06.csv                        a phone system's call log: closes win-back tasks
+  comeback import orders export.csv --dry-run --json             check a file, write nothing, a JSON report`,
     )
     .action(async (kind: ImportKind, files: string[], flags: ImportFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
@@ -89,6 +106,15 @@ Examples:
     .description("show what the database holds and the last imports")
     .option("--json", "print one JSON object")
     .option("--now <time>", NOW_HELP)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  comeback status                            counts, the last 10 imports, the outbox by state
+  comeback status --json | jq .outbox        the same as one JSON object
+  comeback status --now 2022-01-17           judge the data's age as of that day
+  comeback status -c /srv/comeback/comeback.yaml`,
+    )
     .action(async (flags: { json?: boolean; now?: string }, command: Command) => {
       const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const now = parseNow(flags.now, config.timezone);
@@ -107,6 +133,16 @@ Examples:
     .command("demo")
     .description("run comeback on the shipped example exports, with built-in defaults")
     .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
+    .addHelpText(
+      "after",
+      `
+Imports the example exports shipped with comeback, plans and runs the Monday batch of 2026-03-02 into
+./outbox (one .eml file per email, no mail server), with the built-in defaults and no config.
+
+Examples:
+  comeback demo                              in an empty folder: comeback-demo.db and outbox/ appear there
+  comeback demo --db /tmp/demo.db`,
+    )
     .action(async (flags: { db: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const { runDemo } = await import("./commands/demo.js");

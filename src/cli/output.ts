@@ -1,5 +1,28 @@
-/** What commands print: human text on stdout, progress on stderr only when a person is watching. */
+/**
+ * What commands print: human text on stdout, progress on stderr only when a person is watching.
+ *
+ * `--quiet` (setQuiet) is decided here, once for every command: stdout carries only what was asked
+ * for in a machine format (--json, --csv -), stderr only errors (main.ts and the commands' own error
+ * lines). The human reports and listings, warnings and progress are dropped; warnings still reach
+ * `log.file` when one is configured (setWarningLog). The exit code tells the rest.
+ */
 import { JSON_ARRAY } from "../store/listing.js";
+
+let quiet = false;
+let warningLog: ((message: string) => void) | undefined;
+
+export function setQuiet(on: boolean): void {
+  quiet = on;
+}
+
+export function isQuiet(): boolean {
+  return quiet;
+}
+
+/** Where warnings go besides stderr: the run's logger (log.file), so --quiet loses none of them. */
+export function setWarningLog(log: ((message: string) => void) | undefined): void {
+  warningLog = log;
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -19,11 +42,17 @@ export function printJsonBytes(json: Uint8Array): void {
 
 /** A warning on stderr, for the admin (cron mails stderr). */
 export function warn(message: string): void {
-  process.stderr.write(`comeback: warning: ${message}\n`);
+  warningLog?.(message);
+  if (!quiet) process.stderr.write(`comeback: warning: ${message}\n`);
 }
 
 export function print(text = ""): void {
-  process.stdout.write(`${text}\n`);
+  if (!quiet) process.stdout.write(`${text}\n`);
+}
+
+/** "1 order", "2 orders", "1,234 orders": counts in human output (irregular plurals passed in full). */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
 
 /** A one-line progress display on a terminal, redrawn at most a few times a second; silent under cron. */
@@ -33,7 +62,7 @@ export class Progress {
   private readonly enabled = Boolean(process.stderr.isTTY) && !process.env.CI;
 
   update(text: string): void {
-    if (!this.enabled) return;
+    if (!this.enabled || quiet) return;
     const now = Date.now();
     if (now - this.last < 200) return;
     this.last = now;
@@ -49,6 +78,22 @@ export class Progress {
 
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
+}
+
+/** Bytes as a person reads a file size: "840 kB", "9.5 MB", "91 MB" (decimal units, as `ls -h --si`). */
+export function formatBytes(n: number): string {
+  if (n < 1_000_000) return `${Math.max(1, Math.round(n / 1000))} kB`;
+  const mb = n / 1_000_000;
+  return `${mb < 10 ? mb.toFixed(1) : formatCount(Math.round(mb))} MB`;
+}
+
+/**
+ * An import's progress line: "412,000 lines, 38 MB of 91 MB". Lines and bytes, because that is
+ * what is known while reading: rows are not orders (an order has several lines), and a quoted cell
+ * can span lines, so neither is counted as if it were the other.
+ */
+export function importProgress(lines: number, bytesRead: number, bytes: number): string {
+  return `${plural(lines, "line")}, ${formatBytes(Math.min(bytesRead, bytes))} of ${formatBytes(bytes)}`;
 }
 
 /** Lays out label/value pairs in two aligned columns. */

@@ -124,6 +124,8 @@ export type ReaderMessage =
       rejected: RejectedRow[];
       problems: RowProblem[];
       bytesRead: number;
+      /** Lines of its segment the reader has parsed so far (not rows or orders: a quoted cell may span lines). */
+      linesRead: number;
     }
   | { type: "done"; rows: number }
   /** The order being read spans more than LARGE_ORDER_BYTES of the file: if the reader runs out of memory, that is why. */

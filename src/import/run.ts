@@ -56,7 +56,7 @@ export interface ImportOptions {
   skipBadRows?: boolean;
   force?: boolean;
   /** Called now and then while reading, for a progress line on a terminal. */
-  onProgress?: (progress: { file: string; bytesRead: number; bytes: number; rows: number }) => void;
+  onProgress?: (progress: { file: string; bytesRead: number; bytes: number; lines: number }) => void;
 }
 
 /** The report of one file. Order imports have exactly the documented keys; products and customers their own counts. */
@@ -172,8 +172,8 @@ export async function importFile(
       },
       onRejected: (rows) => rejected?.add(rows),
       onHeader: (headers) => rejected?.start(headers),
-      onProgress: (bytesRead, rows) =>
-        options.onProgress?.({ file: display, bytesRead, bytes: scan.bytes, rows }),
+      onProgress: (bytesRead, lines) =>
+        options.onProgress?.({ file: display, bytesRead, bytes: scan.bytes, lines }),
       stopWritingOnProblem: !options.skipBadRows,
     });
     if (outcome.rejectedCount > 0 && !options.skipBadRows) {
@@ -376,7 +376,7 @@ interface ReadCallbacks {
   onRecords(records: FactRecord[]): void;
   onRejected(rows: import("./records.js").RejectedRow[]): void;
   onHeader(headers: string[]): void;
-  onProgress(bytesRead: number, rows: number): void;
+  onProgress(bytesRead: number, lines: number): void;
   stopWritingOnProblem: boolean;
 }
 
@@ -410,9 +410,9 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
       }),
   );
   const bytesRead = workers.map(() => 0);
+  const linesRead = workers.map(() => 0);
   /** Per reader, where an order it holds that spans many megabytes starts (see readerFailure). */
   const largeOrderLine: (number | undefined)[] = workers.map(() => undefined);
-  let recordsSeen = 0;
   let running = workers.length;
   return new Promise<ReadOutcome>((resolve, reject) => {
     let settled = false;
@@ -449,11 +449,11 @@ function readInWorkers(tasks: ReaderTask[], callbacks: ReadCallbacks): Promise<R
               if (!(callbacks.stopWritingOnProblem && outcome.rejectedCount > 0))
                 callbacks.onRecords(message.records);
               callbacks.onRejected(message.rejected);
-              recordsSeen += message.records.length;
               bytesRead[index] = message.bytesRead;
+              linesRead[index] = message.linesRead;
               callbacks.onProgress(
                 bytesRead.reduce((a, b) => a + b, 0),
-                recordsSeen + outcome.rejectedCount,
+                linesRead.reduce((a, b) => a + b, 0),
               );
               worker.postMessage({ type: "ack" });
               break;

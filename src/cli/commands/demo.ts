@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig, type LoadedConfig } from "../../config/load.js";
 import type { Logger } from "../../log.js";
 import { openStore } from "../../store/open.js";
-import { print } from "../output.js";
+import { plural, print } from "../output.js";
 import { importFiles } from "./import.js";
 import { collectStatus, printStatus } from "./status.js";
 import type { PlanReport } from "../../plan/run.js";
@@ -85,7 +85,7 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
           ["week", report.week],
           ...planRows(report.planned),
           ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
-          ["queued", `${report.messages.queued} message(s); digest: ${report.digest}`],
+          ["queued", `${plural(report.messages.queued, "message")}; digest: ${report.digest}`],
           ["messages", sendSummary(report.messages)],
         ]),
       );

@@ -1,15 +1,13 @@
 /** `comeback due`: the reminders due in one ISO week, for a person or a spreadsheet. */
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
-import { InputMissingError, UsageError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import { DUE_KEYS, dueInWeek, type DueRow } from "../../plan/replenishment/due.js";
 import { isoWeekOf, parseIsoWeek } from "../../plan/replenishment/dates.js";
 import { localDayOf } from "../../plan/days.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
-import { toCsv } from "../csv.js";
+import { writeCsv } from "../csv-file.js";
 import { parseNow } from "../now.js";
-import { formatCount, print, printJsonRows } from "../output.js";
+import { plural, print, printJsonRows } from "../output.js";
 
 interface DueFlags {
   now?: string;
@@ -25,7 +23,10 @@ export function registerDue(program: Command): void {
     .option("--now <time>", "the week containing this ISO date or date-time (default: the clock)")
     .option("--week <week>", "an ISO week such as 2026-W10 (default: the week containing --now)")
     .option("--json", "print an array of objects")
-    .option("--csv <file>", "write a CSV file (cells a spreadsheet would read as formulas are neutralised)")
+    .option(
+      "--csv <file>",
+      "write a CSV file, or to stdout with - (cells a spreadsheet would read as formulas are neutralised)",
+    )
     .addHelpText(
       "after",
       `
@@ -33,9 +34,10 @@ Shows open reminders whose current due date falls in the week, one row per custo
 last "comeback plan" left them: run plan first. Keys (--json and --csv): ${DUE_KEYS.join(", ")}.
 
 Examples:
-  comeback plan && comeback due
+  comeback due                               this week's, after "comeback plan"
   comeback due --week 2026-W10 --json
-  comeback due --csv due-this-week.csv`,
+  comeback due --csv due-this-week.csv
+  comeback due --csv - | cut -d, -f2         to stdout, for a pipe`,
     )
     .action(async (flags: DueFlags, command: Command) => {
       if (flags.json && flags.csv !== undefined)
@@ -54,13 +56,8 @@ Examples:
       }
       if (flags.json) return printJsonRows(rows);
       if (flags.csv !== undefined) {
-        const file = path.resolve(flags.csv);
-        try {
-          writeFileSync(file, toCsv(DUE_KEYS, rows as unknown as Record<string, unknown>[]));
-        } catch (error) {
-          throw new InputMissingError(`can't write ${flags.csv}: ${(error as Error).message}`);
-        }
-        return print(`${formatCount(rows.length)} reminders due in ${week.label} written to ${flags.csv}`);
+        const what = `${plural(rows.length, "reminder")} due in ${week.label}`;
+        return writeCsv(flags.csv, DUE_KEYS, rows as unknown as Record<string, unknown>[], what);
       }
       printDue(week.label, rows);
     });
@@ -68,12 +65,12 @@ Examples:
 
 function printDue(week: string, rows: DueRow[]): void {
   if (rows.length === 0) return print(`Nothing due in ${week}.`);
-  print(`${formatCount(rows.length)} reminders due in ${week}:`);
+  print(`${plural(rows.length, "reminder")} due in ${week}:`);
   for (const row of rows) {
     print(
       `  ${row.due_on}  #${row.reminder_number}  ${row.customer_id ?? "-"}  ${row.email ?? ""}  ` +
         `${row.product_name ?? row.sku ?? row.group}  (bought ${row.quantity} on ${row.last_purchase_on}, ` +
-        `${row.supply_days} days, ${row.basis})`,
+        `${plural(row.supply_days, "day")}, ${row.basis})`,
     );
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from "../../log.js";
 import type { Db } from "../../store/open.js";
 import { closeTasksWithCalls } from "../../plan/winback/tasks.js";
 import { nowIso } from "../../time.js";
-import { formatCount, print, printJson, Progress, table } from "../output.js";
+import { formatCount, importProgress, print, printJson, Progress, table } from "../output.js";
 
 export interface ImportFlags {
   profile?: string;
@@ -50,10 +50,8 @@ export async function importFiles(
         dryRun: flags.dryRun,
         skipBadRows: flags.skipBadRows,
         force: flags.force,
-        onProgress: ({ file: name, bytesRead, bytes, rows }) =>
-          progress.update(
-            `importing ${name}: ${Math.floor((100 * bytesRead) / Math.max(1, bytes))}% (${formatCount(rows)} rows)`,
-          ),
+        onProgress: ({ file: name, bytesRead, bytes, lines }) =>
+          progress.update(`importing ${name}: ${importProgress(lines, bytesRead, bytes)}`),
       });
       progress.done();
       if (kind === "calls" && !flags.dryRun) {

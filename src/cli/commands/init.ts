@@ -18,8 +18,9 @@ export function registerInit(program: Command): void {
 Without --from the timezone (UTC) and currency (EUR) are placeholders, marked as such in comeback.yaml.
 
 Examples:
-  comeback init /srv/comeback --from ~/Downloads/orders_export.csv
-  comeback init /srv/comeback && cd /srv/comeback && $EDITOR comeback.yaml templates/cart/html.hbs`,
+  comeback init /srv/comeback --from ~/Downloads/orders_export.csv   propose timezone and currency from an export
+  comeback init /srv/comeback                then edit /srv/comeback/comeback.yaml and templates/
+  comeback init /srv/comeback --force        write them again over an earlier init`,
     )
     .action(async (dir: string, flags: { force?: boolean; from?: string }) => {
       const progress = new Progress();

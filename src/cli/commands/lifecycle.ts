@@ -15,11 +15,20 @@ import {
 } from "../../plan/lifecycle/lost.js";
 import type { TasksReport } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
-import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson, printJsonBytes, printJsonRows, table } from "../output.js";
+import { writeCsv } from "../csv-file.js";
+import { formatCount, plural, print, printJson, printJsonBytes, printJsonRows, table } from "../output.js";
 
 export function registerLifecycleCommands(program: Command): void {
-  const model = program.command("model").description("the BG/NBD model of who is still a customer");
+  const model = program
+    .command("model")
+    .description("the BG/NBD model of who is still a customer")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  comeback model fit                         fit it on the whole order history and print it
+  comeback model fit --now 2026-03-02 --json`,
+    );
   model
     .command("fit")
     .description("fit BG/NBD to the order history (time in weeks), store the parameters and print them")
@@ -56,7 +65,7 @@ Examples:
           message: report.message,
         };
         if (flags.json) return printJson(json);
-        print(`BG/NBD fitted on ${formatCount(report.customers)} customers as of ${now} (time in weeks):`);
+        print(`BG/NBD fitted on ${plural(report.customers, "customer")} as of ${now} (time in weeks):`);
         print(
           table([
             ["r", report.r.toPrecision(4)],
@@ -87,7 +96,10 @@ Examples:
       "warm,cold,lost",
     )
     .option("--json", "print an array of objects")
-    .option("--csv <file>", "write a CSV file (cells a spreadsheet would run as formulas are neutralised)")
+    .option(
+      "--csv <file>",
+      "write a CSV file, or to stdout with - (cells a spreadsheet would run as formulas are neutralised)",
+    )
     .addHelpText(
       "after",
       `
@@ -120,8 +132,8 @@ Examples:
             return state ? printJsonBytes(listLostJson(db, statuses, state)) : printJsonRows([]);
           const rows = state ? listLost(db, statuses, state) : [];
           if (flags.csv) {
-            writeCsvFile(flags.csv, LOST_KEYS, rows as unknown as Record<string, unknown>[]);
-            return print(`${formatCount(rows.length)} customers written to ${flags.csv}`);
+            const what = plural(rows.length, "customer");
+            return writeCsv(flags.csv, LOST_KEYS, rows as unknown as Record<string, unknown>[], what);
           }
           if (rows.length === 0) return print(`No ${statuses.join(", ")} customers.`);
           for (const r of rows) {
@@ -129,7 +141,7 @@ Examples:
               [
                 r.status.padEnd(8),
                 `since ${r.since}`,
-                `last order ${r.last_order_on} (${r.days_since_last} days ago, usually every ${r.typical_gap_days} days)`,
+                `last order ${r.last_order_on} (${plural(r.days_since_last, "day")} ago, usually every ${plural(r.typical_gap_days, "day")})`,
                 `${r.orders} order${r.orders === 1 ? "" : "s"}`,
                 r.name ?? r.email ?? r.customer_id,
                 r.phone ?? "",
@@ -139,7 +151,7 @@ Examples:
                 .join("  "),
             );
           }
-          print(`${formatCount(rows.length)} customers.`);
+          print(`${plural(rows.length, "customer")}.`);
         } finally {
           db.close();
         }
@@ -153,7 +165,7 @@ function dayOfNow(now: string, zone: string): string {
 
 export function printLifecycleReport(report: LifecycleReport, tasks: TasksReport): void {
   print(
-    `Lifecycle as of ${report.now} (${report.model}): ${formatCount(report.customers)} customers, ${formatCount(report.changed)} changed status`,
+    `Lifecycle as of ${report.now} (${report.model}): ${plural(report.customers, "customer")}, ${formatCount(report.changed)} changed status`,
   );
   print(
     table(Object.entries(report.counts).map(([status, n]) => [status.replace("_", " "), formatCount(n)])),

@@ -4,7 +4,7 @@ import { checkData } from "../../plan/data-checks.js";
 import { runPlan, type PlanReport } from "../../plan/run.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { parseNow } from "../now.js";
-import { formatCount, print, printJson, table, warn } from "../output.js";
+import { formatCount, plural, print, printJson, table, warn } from "../output.js";
 import { printLifecycleReport } from "./lifecycle.js";
 
 /** How many products without a rule the human report lists; --json has them all. */
@@ -75,12 +75,12 @@ function printPlan(now: string, report: PlanReport): void {
 function printUnknownProducts(r: PlanReport["replenishment"]): void {
   if (r.unknown_products.length === 0) return;
   print(
-    `${formatCount(r.unknown_products.length)} products have no supply rule, no days_per_unit and nothing to learn from ` +
+    `${plural(r.unknown_products.length, "product")} ${r.unknown_products.length === 1 ? "has" : "have"} no supply rule, no days_per_unit and nothing to learn from ` +
       "(add rules under replenishment.rules for those that run out):",
   );
   for (const product of r.unknown_products.slice(0, UNKNOWN_SHOWN)) {
     print(
-      `  ${formatCount(product.orders).padStart(7)} orders  ${product.sku ?? "(no sku)"}  ${product.name ?? ""}`,
+      `  ${plural(product.orders, "order").padStart(14)}  ${product.sku ?? "(no sku)"}  ${product.name ?? ""}`,
     );
   }
   if (r.unknown_products.length > UNKNOWN_SHOWN) {

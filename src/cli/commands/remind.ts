@@ -71,7 +71,15 @@ Examples:
     .option("--due <date>", "the due date (YYYY-MM-DD) for the customer's latest purchase of the group")
     .option("--cycle <days>", "repeat an unanswered reminder every DAYS days", positive("--cycle"))
     .option("--now <time>", "which purchase is the latest, as of this time (default: the clock)")
-    .addHelpText("after", `\n${AFTER}`)
+    .addHelpText(
+      "after",
+      `
+${AFTER}
+
+Examples:
+  comeback remind set --customer C001 --group LNS-1D --due 2026-03-09     this purchase: remind on that day
+  comeback remind set --customer anna@example.com --group DOG-PREMIUM --cycle 14   repeat every 14 days`,
+    )
     .action(
       async (
         flags: { customer: string; group: string; due?: string; cycle?: number; now?: string },
@@ -99,7 +107,13 @@ Examples:
     .option("--clear", "remove the factor set here (an imported one applies again)")
     .addHelpText(
       "after",
-      `\nIt wins over a factor from a customers import and over the learned rhythm. ${AFTER}`,
+      `
+It wins over a factor from a customers import and over the learned rhythm. ${AFTER}
+
+Examples:
+  comeback remind usage --customer anna@example.com --factor 0.7    no stock at home: 30 % sooner
+  comeback remind usage --customer C001 --factor 1.9                 a small household: lasts longer
+  comeback remind usage --customer C001 --clear`,
     )
     .action(async (flags: { customer: string; factor?: number; clear?: boolean }, command: Command) => {
       if ((flags.factor === undefined) === !flags.clear)
@@ -124,7 +138,15 @@ Examples:
       .description(`${name} a customer's reminders: one group, or all of them`)
       .requiredOption("--customer <id|email>", "the customer")
       .option("--group <group>", "only this group (default: all the customer's groups)")
-      .addHelpText("after", `\n${AFTER}`)
+      .addHelpText(
+        "after",
+        `
+${AFTER}
+
+Examples:
+  comeback remind ${name} --customer C001                   all the customer's groups
+  comeback remind ${name} --customer anna@example.com --group LNS-1D`,
+      )
       .action(async (flags: { customer: string; group?: string }, command: Command) => {
         await withStore(command, undefined, (db, _config, nowIso) => {
           act(db, resolveCustomer(db, flags.customer), flags.group, nowIso);
@@ -141,6 +163,16 @@ Examples:
     .requiredOption("--customer <id|email>", "the customer")
     .option("--now <time>", "explain as of this time (default: the clock)")
     .option("--json", "print one JSON object")
+    .addHelpText(
+      "after",
+      `
+Computes as of --now exactly as "comeback plan" would: each group's purchases, the rule or learned
+rhythm, the arithmetic of the due date, and the state.
+
+Examples:
+  comeback remind show --customer C001
+  comeback remind show --customer anna@example.com --now 2026-03-02 --json`,
+    )
     .action(async (flags: { customer: string; now?: string; json?: boolean }, command: Command) => {
       await withStore(command, flags.now, (db, config, nowIso) => {
         const customer = resolveCustomer(db, flags.customer);

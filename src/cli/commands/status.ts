@@ -1,6 +1,6 @@
 import type { Db } from "../../store/open.js";
 import { schemaVersion } from "../../store/open.js";
-import { formatCount, print, printJson, table, warn } from "../output.js";
+import { formatCount, plural, print, printJson, table, warn } from "../output.js";
 import { outboxStatus, type OutboxStatus } from "../../deliver/outbox.js";
 import { checkData, type DataChecks } from "../../plan/data-checks.js";
 import { nowIso } from "../../time.js";
@@ -81,7 +81,7 @@ export function printStatus(status: StatusReport, json: boolean): void {
       .map(([key, value]) => `${key.replace("_", " ")} ${formatCount(value as number)}`)
       .join(", ");
     print(
-      `  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${formatCount(entry.rows)} rows${counts ? `; ${counts}` : ""})`,
+      `  ${entry.finished_at}  ${entry.kind.padEnd(9)} ${entry.file}  (${entry.profile}; ${plural(entry.rows, "row")}${counts ? `; ${counts}` : ""})`,
     );
   }
 }
@@ -95,7 +95,7 @@ function printOutbox(outbox: OutboxStatus): void {
   );
   if (outbox.unknown.length > 0) {
     print(
-      `Unknown: ${outbox.unknown.length} message(s) were being sent when a run was killed; they may or may not have arrived.`,
+      `Unknown: ${plural(outbox.unknown.length, "message")} ${outbox.unknown.length === 1 ? "was" : "were"} being sent when a run was killed; they may or may not have arrived.`,
     );
     for (const row of outbox.unknown.slice(0, 20)) {
       print(

@@ -4,8 +4,8 @@ import { UsageError } from "../../errors.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { closeTask, listOpenTasks, listOpenTasksJson, TASK_KEYS } from "../../plan/winback/tasks.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
-import { writeCsvFile } from "../csv-file.js";
-import { formatCount, print, printJson, printJsonBytes } from "../output.js";
+import { writeCsv } from "../csv-file.js";
+import { plural, print, printJson, printJsonBytes } from "../output.js";
 
 export function registerTaskCommands(program: Command): void {
   const tasks = program
@@ -13,7 +13,10 @@ export function registerTaskCommands(program: Command): void {
     .description("list the open win-back call tasks that are due")
     .option("--now <time>", NOW_HELP)
     .option("--json", "print an array of objects")
-    .option("--csv <file>", "write a CSV file (cells a spreadsheet would run as formulas are neutralised)")
+    .option(
+      "--csv <file>",
+      "write a CSV file, or to stdout with - (cells a spreadsheet would run as formulas are neutralised)",
+    )
     .addHelpText(
       "after",
       `
@@ -36,8 +39,8 @@ Examples:
         if (flags.json) return printJsonBytes(listOpenTasksJson(db, config, now));
         const rows = listOpenTasks(db, config, now);
         if (flags.csv) {
-          writeCsvFile(flags.csv, TASK_KEYS, rows as unknown as Record<string, unknown>[]);
-          return print(`${formatCount(rows.length)} tasks written to ${flags.csv}`);
+          const what = plural(rows.length, "task");
+          return writeCsv(flags.csv, TASK_KEYS, rows as unknown as Record<string, unknown>[], what);
         }
         if (rows.length === 0) return print("No open tasks.");
         for (const t of rows) {
@@ -45,10 +48,10 @@ Examples:
             `#${t.task_id}  due ${t.due_on}  ${t.status} (contact ${t.contact_number})  ${t.name ?? t.email ?? t.customer_id}  ${t.phone ?? "no phone"}`,
           );
           print(
-            `     ${t.orders ?? 0} orders, last ${t.last_order_on ?? "?"}: ${t.last_order_items || "–"}; calls so far: ${t.previous_calls}${t.last_call_at ? ` (last ${t.last_call_at})` : ""}`,
+            `     ${plural(t.orders ?? 0, "order")}, last ${t.last_order_on ?? "?"}: ${t.last_order_items || "–"}; calls so far: ${t.previous_calls}${t.last_call_at ? ` (last ${t.last_call_at})` : ""}`,
           );
         }
-        print(`${formatCount(rows.length)} open tasks.`);
+        print(`${plural(rows.length, "open task")}.`);
       } finally {
         db.close();
       }
@@ -62,6 +65,15 @@ Examples:
     .option("--by <name>", "who closes it (default: $USER)")
     .option("--now <time>", NOW_HELP)
     .option("--json", "print the closed task as JSON")
+    .addHelpText(
+      "after",
+      `
+A task the phone system's call log proves done (comeback import calls FILE) closes by itself.
+
+Examples:
+  comeback tasks close 12 --reason "wrote to us by email instead"
+  comeback tasks close 12 --reason "moved abroad" --by anna`,
+    )
     .action(
       async (
         idText: string,

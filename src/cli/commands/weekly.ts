@@ -14,7 +14,7 @@ import {
   throwIfInterrupted,
   watchSignals,
 } from "../deliver-run.js";
-import { print, printJson, warn, table } from "../output.js";
+import { plural, print, printJson, table, warn } from "../output.js";
 
 interface WeeklyFlags {
   now?: string;
@@ -95,14 +95,14 @@ function printWeekly(report: WeeklyReport): void {
   print(
     table([
       ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
-      ["queued", `${report.messages.queued} message(s); digest: ${report.digest}`],
+      ["queued", `${plural(report.messages.queued, "message")}; digest: ${report.digest}`],
       ...(report.dry_run ? [] : ([["messages", sendSummary(report.messages)]] as [string, string][])),
     ]),
   );
   if (report.dry_run) {
     if (report.would_send.length === 0) print("Nobody would get an email this week.");
     for (const m of report.would_send) {
-      print(`  ${m.key}  to ${m.recipient ?? "(no email address)"}: ${m.items} item(s)`);
+      print(`  ${m.key}  to ${m.recipient ?? "(no email address)"}: ${plural(m.items, "item")}`);
     }
     return;
   }

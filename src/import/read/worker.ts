@@ -66,6 +66,8 @@ class BatchSender {
   private unacked = 0;
   private resume: (() => void) | null = null;
   bytesRead = 0;
+  /** File lines this reader has parsed in its segment: the progress line counts lines, not orders. */
+  linesRead = 0;
   private bytesAtFlush = 0;
 
   constructor(private readonly keepRejectedCells: boolean) {
@@ -113,6 +115,7 @@ class BatchSender {
       rejected: this.rejected,
       problems: this.problems,
       bytesRead: this.bytesRead,
+      linesRead: this.linesRead,
     };
     this.records = [];
     this.rejected = [];
@@ -283,6 +286,7 @@ async function run(task: ReaderTask): Promise<void> {
     for (const cells of ready) {
       const recordLine = reading.line;
       reading.line += 1 + lineBreaksIn(cells);
+      sender.linesRead = reading.line - segment.firstLine;
       if (cells.length === 1 && cells[0]!.trim() === "") continue; // blank line
       if (headers === null) {
         headers = cells.map((h) => h.replace(/^\uFEFF/, "").trim());
