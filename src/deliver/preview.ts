@@ -9,7 +9,7 @@ import { customerKeys, resolveCustomer, type CustomerKeys } from "../store/custo
 import type { Db } from "../store/open.js";
 import { draftCarts } from "./carts.js";
 import { isoWeekOf } from "./clock.js";
-import { buildMessage, cartPayload, type OutgoingMessage, type CartPayload } from "./message.js";
+import { buildMessage, cartPayload, type OutgoingMessage } from "./message.js";
 import type { DeliverySetup } from "./setup.js";
 import { digestPayload } from "./weekly.js";
 
