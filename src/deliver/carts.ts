@@ -38,6 +38,11 @@ export interface Cart {
   currency: string | null;
   /** null when a price is unknown or currencies differ. */
   total_minor: number | null;
+  /**
+   * The customer's newest order when the cart was made: an order placed after it, before the email
+   * goes, means the customer reordered and the email is skipped (src/deliver/rules.ts).
+   */
+  last_order_at?: string | null;
 }
 
 function toItem(row: DueReminder, defaultCurrency: string): CartItem {
@@ -135,6 +140,11 @@ export function assembleCarts(
     `INSERT INTO cart_items (cart_id, group_key, sku, product_name, quantity, unit_price_minor, currency, due_on, reminder_number)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const lastOrderAt = db
+    .prepare<[number, string], string | null>(
+      `SELECT max(placed_at) FROM orders WHERE customer_id = ? AND status_class <> 'cancelled' AND placed_at <= ?`,
+    )
+    .pluck();
   // Read first, then write: the reminders cursor can't stay open across writes to the same connection.
   const drafts = [...draftCarts(db, week, options)];
   const created: (Cart & { id: number })[] = [];
@@ -168,7 +178,7 @@ export function assembleCarts(
         item.reminder_number,
       );
     }
-    created.push({ ...cart, id });
+    created.push({ ...cart, id, last_order_at: lastOrderAt.get(cart.customer_id, options.now) ?? null });
   }
   return { created, existing };
 }

@@ -31,6 +31,8 @@ export interface CartPayload {
   item_count: number;
   currency: string | null;
   total_minor: number | null;
+  /** The customer's newest order when the cart was made (absent in carts queued before it was kept). */
+  last_order_at?: string;
 }
 
 /** What a win-back email (`winback-warm`, `-cold`, `-lost`) is rendered from. */
@@ -133,7 +135,7 @@ function cartUrl(settings: MessageSettings, payload: CartPayload): string | null
  * queued before comeback knew it has only the reminder's date), and whether that day is already past
  * in the shop's calendar on the day the email goes (`ran_out`: "ran out around …", not "runs out").
  */
-function cartWords(payload: CartPayload, today: string): Record<string, unknown> {
+export function cartWords(payload: CartPayload, today: string): Record<string, unknown> {
   const items = payload.items.map((item) => {
     const runsOut = item.runs_out_on ?? item.due_on;
     return { ...item, runs_out_on: runsOut, ran_out: runsOut < today };
@@ -247,5 +249,6 @@ export function cartPayload(
     item_count: cart.items.length,
     currency: cart.currency,
     total_minor: cart.total_minor,
+    ...(cart.last_order_at ? { last_order_at: cart.last_order_at } : {}),
   };
 }
