@@ -7,6 +7,7 @@
  */
 import type { Db } from "../store/open.js";
 import { customerKeys } from "../store/customers.js";
+import type { CartPayload } from "./message.js";
 import type { MessageOutcome } from "./send.js";
 
 /** A kind of mail as the summary groups them: each win-back status's template is "win-back". */
@@ -31,6 +32,18 @@ export interface WouldSend {
   outcome: MessageOutcome["outcome"] | "not attempted";
   reason: string | null;
   until: string | null;
+  /** A cart's items, as the email lists them; null for other kinds. */
+  cart_items: DryRunCartItem[] | null;
+}
+
+export interface DryRunCartItem {
+  group: string;
+  sku: string | null;
+  name: string;
+  quantity: number;
+  due_on: string;
+  runs_out_on: string | null;
+  reminder_number: number;
 }
 
 export interface KindSummary {
@@ -68,9 +81,22 @@ export function dryRunReport(
   queued: readonly { key: string; items: number; recipient: string | null }[],
   outcomes: readonly MessageOutcome[],
 ): { would_send: WouldSend[]; by_kind: Partial<Record<KindGroup, KindSummary>> } {
-  const kindOf = db.prepare<[string], { kind: string; customer_id: number | null }>(
-    "SELECT kind, customer_id FROM outbox WHERE idempotency_key = ?",
+  const kindOf = db.prepare<[string], { kind: string; customer_id: number | null; payload: string }>(
+    "SELECT kind, customer_id, payload FROM outbox WHERE idempotency_key = ?",
   );
+  const cartItems = (key: string): DryRunCartItem[] | null => {
+    const row = kindOf.get(key);
+    if (row?.kind !== "cart") return null;
+    return (JSON.parse(row.payload) as CartPayload).items.map((item) => ({
+      group: item.group_key,
+      sku: item.sku,
+      name: item.name,
+      quantity: item.quantity,
+      due_on: item.due_on,
+      runs_out_on: item.runs_out_on ?? null,
+      reminder_number: item.reminder_number,
+    }));
+  };
   const customer = db.prepare<
     [number],
     { id: number; external_id: string | null; email: string | null; email_display: string | null }
@@ -89,6 +115,7 @@ export function dryRunReport(
     outcome: o.outcome,
     reason: o.reason,
     until: o.until,
+    cart_items: cartItems(o.key),
   }));
   const told = new Set(outcomes.map((o) => o.key));
   for (const m of queued) {
@@ -103,6 +130,7 @@ export function dryRunReport(
       outcome: "not attempted",
       reason: "left for a later run (--limit or a signal)",
       until: null,
+      cart_items: cartItems(m.key),
     });
   }
   const byKind: Partial<Record<KindGroup, KindSummary>> = {};
