@@ -25,8 +25,8 @@ async function ok(dir: string, args: string[]): Promise<string> {
 const plain = (text: string) => text.replaceAll("\u00a0", " ").replaceAll("\u202f", " ");
 
 function eml(dir: string, db: string, external: string, key: (id: number) => string) {
-  const [{ id }] = query<{ id: number }>(db, "SELECT id FROM customers WHERE external_id = ?", external);
-  return parts(readFileSync(join(dir, "outbox", `${key(id!).replaceAll(":", "_")}.eml`), "utf8"));
+  const { id } = query<{ id: number }>(db, "SELECT id FROM customers WHERE external_id = ?", external)[0]!;
+  return parts(readFileSync(join(dir, "outbox", `${key(id).replaceAll(":", "_")}.eml`), "utf8"));
 }
 
 describe("the cart email's words", () => {
