@@ -13,6 +13,8 @@ import type { MessageOutcome } from "./send.js";
 /** A kind of mail as the summary groups them: each win-back status's template is "win-back". */
 export type KindGroup = "cart" | "win-back" | "digest" | "other";
 
+const KIND_ORDER: readonly KindGroup[] = ["cart", "win-back", "digest", "other"];
+
 export function kindGroup(kind: string): KindGroup {
   if (kind === "cart" || kind === "digest") return kind;
   return kind.startsWith("winback") ? "win-back" : "other";
@@ -49,6 +51,8 @@ export interface DryRunCartItem {
 export interface KindSummary {
   /** Queued by this run. */
   queued: number;
+  /** Queued by an earlier run and due now (deferred, or to be retried). */
+  from_earlier_runs: number;
   sent: number;
   deferred: number;
   deferred_reasons: Record<string, number>;
@@ -63,6 +67,7 @@ const bump = (counts: Record<string, number>, key: string) => (counts[key] = (co
 function emptySummary(): KindSummary {
   return {
     queued: 0,
+    from_earlier_runs: 0,
     sent: 0,
     deferred: 0,
     deferred_reasons: {},
@@ -134,9 +139,13 @@ export function dryRunReport(
     });
   }
   const byKind: Partial<Record<KindGroup, KindSummary>> = {};
+  // Carts first, then win-back mail, then the digest: the order the summary is read in.
+  for (const kind of KIND_ORDER)
+    if (lines.some((line) => kindGroup(line.kind) === kind)) byKind[kind] = emptySummary();
   for (const line of lines) {
     const summary = (byKind[kindGroup(line.kind)] ??= emptySummary());
     if (itemsByKey.has(line.key)) summary.queued++;
+    else summary.from_earlier_runs++;
     if (line.outcome === "sent") summary.sent++;
     else if (line.outcome === "deferred") {
       summary.deferred++;

@@ -121,7 +121,7 @@ function printDryRun(report: WeeklyReport): void {
     table(
       kinds.map(([kind, s]) => [
         KIND_LABELS[kind],
-        `queued ${s.queued}; send ${s.sent}, defer ${s.deferred}${reasons(s.deferred_reasons)}, ` +
+        `queued ${s.queued}${s.from_earlier_runs ? ` (+${s.from_earlier_runs} from earlier runs)` : ""}; send ${s.sent}, defer ${s.deferred}${reasons(s.deferred_reasons)}, ` +
           `skip ${s.skipped}${reasons(s.skipped_reasons)}${s.not_attempted ? `, left for later ${s.not_attempted}` : ""}`,
       ]),
     ),
