@@ -54,20 +54,11 @@ export interface DueReminder {
   paid_price: number | null;
 }
 
-const DUE_SQL = `
-  SELECT r.customer_id AS comeback_id, c.external_id AS customer_id,
-         coalesce(c.email_display, c.email) AS email,
-         coalesce(c.name, nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')) AS name,
-         r.group_key, r.sku, r.product_name, r.last_purchase_on, r.quantity, r.supply_days, r.lead_days,
-         r.first_due_on, r.due_on, r.due_on < @monday AS overdue, r.basis, r.reminder_number,
-         wc.id IS NOT NULL AS queued,
-         o.currency AS order_currency,
-         p.name AS catalog_name, p.unit_price_minor AS catalog_price, p.currency AS catalog_currency,
-         p.variant_id AS catalog_variant_id,
-         (SELECT l.unit_price_minor FROM order_lines l
-           WHERE l.order_id = r.purchase_order_id AND l.sku IS r.sku
-             AND l.quantity > 0 AND l.unit_price_minor IS NOT NULL
-           ORDER BY l.line_key LIMIT 1) AS paid_price
+/** Overdue: due before the week, and (by the selection) never offered. */
+const OVERDUE = "r.due_on < @monday";
+
+/** The selection itself: which reminders, joined to what both uses need. */
+const DUE_FROM = `
     FROM reminders r
     JOIN customers c ON c.id = r.customer_id
     JOIN orders o ON o.id = r.purchase_order_id
@@ -84,6 +75,22 @@ const DUE_SQL = `
        SELECT 1 FROM cart_items i
         WHERE i.cart_id = wc.id AND i.group_key = r.group_key
           AND i.due_on = r.due_on AND i.reminder_number = r.reminder_number))`;
+
+const DUE_SQL = `
+  SELECT r.customer_id AS comeback_id, c.external_id AS customer_id,
+         coalesce(c.email_display, c.email) AS email,
+         coalesce(c.name, nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')) AS name,
+         r.group_key, r.sku, r.product_name, r.last_purchase_on, r.quantity, r.supply_days, r.lead_days,
+         r.first_due_on, r.due_on, ${OVERDUE} AS overdue, r.basis, r.reminder_number,
+         wc.id IS NOT NULL AS queued,
+         o.currency AS order_currency,
+         p.name AS catalog_name, p.unit_price_minor AS catalog_price, p.currency AS catalog_currency,
+         p.variant_id AS catalog_variant_id,
+         (SELECT l.unit_price_minor FROM order_lines l
+           WHERE l.order_id = r.purchase_order_id AND l.sku IS r.sku
+             AND l.quantity > 0 AND l.unit_price_minor IS NOT NULL
+           ORDER BY l.line_key LIMIT 1) AS paid_price
+    ${DUE_FROM}`;
 
 const ORDER = {
   /** For the listing: the earliest due first. */
@@ -214,7 +221,7 @@ export function countDue(db: Db, week: DueWeek): { due: number; overdue: number 
     .prepare<
       { monday: string; sunday: string; week: string; customer: null },
       { due: number; overdue: number | null }
-    >(`SELECT count(*) AS due, sum(overdue) AS overdue FROM (${DUE_SQL})`)
+    >(`SELECT count(*) AS due, sum(${OVERDUE}) AS overdue ${DUE_FROM}`)
     .get({ monday: week.monday, sunday: week.sunday, week: week.label, customer: null })!;
   return { due: counts.due, overdue: counts.overdue ?? 0 };
 }
