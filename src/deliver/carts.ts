@@ -1,23 +1,32 @@
 /**
- * Predicted carts: for an ISO week, one cart per customer holding every open reminder due by the
- * end of that week (Sunday, in the shop's timezone), each with the quantity of the last purchase and
- * the current price: the catalog's when known, else what the customer last paid.
+ * Predicted carts: for an ISO week, one cart per customer holding the reminders that week's batch
+ * offers (dueReminders, src/plan/replenishment/due.ts: every open reminder due by the end of the week,
+ * overdue ones included, the same selection `comeback due` lists), each with the quantity of the last
+ * purchase and the current price: the catalog's when known, else what the customer last paid.
  *
  * A cart, once made for a (customer, week), is never changed: running the batch again in the same
  * week finds it and adds nothing, even if another reminder has become due since.
  */
 import type { Db } from "../store/open.js";
+import { dueReminders, type DueReminder } from "../plan/replenishment/due.js";
 import type { IsoWeek } from "./clock.js";
 
 export interface CartItem {
   group_key: string;
   sku: string | null;
+  /** The shop system's variant id (products import, `variant_id`), for cart links; null when unknown. */
+  variant_id?: string | null;
   name: string;
   quantity: number;
   unit_price_minor: number | null;
   currency: string | null;
   line_total_minor: number | null;
+  /** The reminder's date (lead days before the run-out). */
   due_on: string;
+  /** When the supply of the last purchase runs out: what the email tells the customer. */
+  runs_out_on?: string;
+  /** The purchase the reminder is about, `YYYY-MM-DD`. */
+  last_purchase_on?: string;
   reminder_number: number;
 }
 
@@ -29,43 +38,14 @@ export interface Cart {
   currency: string | null;
   /** null when a price is unknown or currencies differ. */
   total_minor: number | null;
+  /**
+   * The customer's newest order when the cart was made: an order placed after it, before the email
+   * goes, means the customer reordered and the email is skipped (src/deliver/rules.ts).
+   */
+  last_order_at?: string | null;
 }
 
-interface DueRow {
-  customer_id: number;
-  group_key: string;
-  sku: string | null;
-  product_name: string | null;
-  quantity: number;
-  due_on: string;
-  reminder_number: number;
-  catalog_name: string | null;
-  catalog_price: number | null;
-  catalog_currency: string | null;
-  paid_price: number | null;
-  order_currency: string;
-}
-
-const DUE_SQL = `
-  SELECT r.customer_id, r.group_key, r.sku, r.product_name, r.quantity, r.due_on, r.reminder_number,
-         p.name AS catalog_name, p.unit_price_minor AS catalog_price, p.currency AS catalog_currency,
-         (SELECT l.unit_price_minor FROM order_lines l
-           WHERE l.order_id = r.purchase_order_id AND l.sku IS r.sku
-             AND l.quantity > 0 AND l.unit_price_minor IS NOT NULL
-           ORDER BY l.line_key LIMIT 1) AS paid_price,
-         o.currency AS order_currency
-    FROM reminders r
-    JOIN orders o ON o.id = r.purchase_order_id
-    LEFT JOIN products p ON p.sku = r.sku
-   WHERE r.state = 'open' AND r.due_on <= @sunday AND (@customer IS NULL OR r.customer_id = @customer)
-     -- A reminder stays open until its next cycle; offered once, it waits for that cycle, not next Monday.
-     AND NOT EXISTS (
-       SELECT 1 FROM carts c JOIN cart_items i ON i.cart_id = c.id
-        WHERE c.customer_id = r.customer_id AND c.week <> @week AND i.group_key = r.group_key
-          AND i.due_on = r.due_on AND i.reminder_number = r.reminder_number)
-   ORDER BY r.customer_id, r.due_on, r.group_key`;
-
-function toItem(row: DueRow, defaultCurrency: string): CartItem {
+function toItem(row: DueReminder, defaultCurrency: string): CartItem {
   let unit: number | null = null;
   let currency: string | null = null;
   if (row.catalog_price !== null) {
@@ -78,12 +58,15 @@ function toItem(row: DueRow, defaultCurrency: string): CartItem {
   return {
     group_key: row.group_key,
     sku: row.sku,
+    variant_id: row.catalog_variant_id,
     name: row.product_name ?? row.catalog_name ?? row.sku ?? row.group_key,
     quantity: row.quantity,
     unit_price_minor: unit,
     currency,
     line_total_minor: unit === null ? null : Math.round(unit * row.quantity),
     due_on: row.due_on,
+    runs_out_on: row.runs_out_on,
+    last_purchase_on: row.last_purchase_on,
     reminder_number: row.reminder_number,
   };
 }
@@ -108,17 +91,19 @@ export function* draftCarts(
   week: IsoWeek,
   options: { defaultCurrency: string; customerId?: number },
 ): Generator<Cart> {
-  const rows = db
-    .prepare<{ sunday: string; week: string; customer: number | null }, DueRow>(DUE_SQL)
-    .iterate({ sunday: week.sunday, week: week.week, customer: options.customerId ?? null });
+  const rows = dueReminders(
+    db,
+    { label: week.week, monday: week.monday, sunday: week.sunday },
+    { customerId: options.customerId, order: "customer" },
+  );
   let current: Cart | null = null;
   for (const row of rows) {
-    if (current && current.customer_id !== row.customer_id) {
+    if (current && current.customer_id !== row.comeback_id) {
       yield { ...current, ...cartTotals(current.items) };
       current = null;
     }
     current ??= {
-      customer_id: row.customer_id,
+      customer_id: row.comeback_id,
       week: week.week,
       items: [],
       currency: null,
@@ -155,6 +140,11 @@ export function assembleCarts(
     `INSERT INTO cart_items (cart_id, group_key, sku, product_name, quantity, unit_price_minor, currency, due_on, reminder_number)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const lastOrderAt = db
+    .prepare<[number, string], string | null>(
+      `SELECT max(placed_at) FROM orders WHERE customer_id = ? AND status_class <> 'cancelled' AND placed_at <= ?`,
+    )
+    .pluck();
   // Read first, then write: the reminders cursor can't stay open across writes to the same connection.
   const drafts = [...draftCarts(db, week, options)];
   const created: (Cart & { id: number })[] = [];
@@ -188,7 +178,7 @@ export function assembleCarts(
         item.reminder_number,
       );
     }
-    created.push({ ...cart, id });
+    created.push({ ...cart, id, last_order_at: lastOrderAt.get(cart.customer_id, options.now) ?? null });
   }
   return { created, existing };
 }

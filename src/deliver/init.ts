@@ -39,7 +39,8 @@ consent:
   require_opt_in: false
 
 links:
-  # The cart button's URL (Handlebars): items have sku, variant, group and quantity.
+  # The cart button's URL (Handlebars): items have sku, variant (the products import's variant_id: Shopify's
+  # cart permalinks take those, never skus; no button when an item has none), group and quantity.
   cart: null # "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}"
   # Your unsubscribe page (Handlebars, given token and email); null: a mailto link.
   unsubscribe: null # "https://shop.example/unsubscribe?token={{token}}"

@@ -10,6 +10,7 @@ import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
+import { dayString, localDayOf } from "../plan/days.js";
 import type { FavouriteProduct } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
 
@@ -30,6 +31,8 @@ export interface CartPayload {
   item_count: number;
   currency: string | null;
   total_minor: number | null;
+  /** The customer's newest order when the cart was made (absent in carts queued before it was kept). */
+  last_order_at?: string;
 }
 
 /** What a win-back email (`winback-warm`, `-cold`, `-lost`) is rendered from. */
@@ -77,6 +80,10 @@ export interface MessageSettings {
   from: Mailbox;
   unsubscribeMailto: Mailbox;
   cartLink: Handlebars.TemplateDelegate | null;
+  /** The cart link uses `{{variant}}`: without every item's variant id it would be broken. */
+  cartLinkNeedsVariant: boolean;
+  /** The shop's timezone: an item "ran out" before the shop's today. */
+  zone: string;
   unsubscribeLink: Handlebars.TemplateDelegate | null;
   /** null: marketing messages can't be built (requireSecret says why). */
   secret: string | null;
@@ -91,6 +98,8 @@ export function messageSettings(config: Config, secret: string | null): MessageS
     from: config.delivery.from,
     unsubscribeMailto: config.delivery.unsubscribe_mailto ?? config.delivery.from,
     cartLink: compileLink(config.links.cart),
+    cartLinkNeedsVariant: config.links.cart !== null && /\bvariant\b/.test(config.links.cart),
+    zone: config.timezone,
     unsubscribeLink: compileLink(config.links.unsubscribe),
     secret,
     defaultLocale: config.locale,
@@ -99,19 +108,51 @@ export function messageSettings(config: Config, secret: string | null): MessageS
 
 const enc = encodeURIComponent;
 
+/**
+ * The cart button's URL, or null for no button. `variant` is the product's variant id from the
+ * products import: Shopify's cart permalinks take numeric variant ids, and a sku in their place makes
+ * a link that fails in the shop. A link that uses `variant` while an item has none is left out: an
+ * email without the button beats one whose button fails.
+ */
 function cartUrl(settings: MessageSettings, payload: CartPayload): string | null {
   if (!settings.cartLink) return null;
+  if (settings.cartLinkNeedsVariant && payload.items.some((item) => !item.variant_id)) return null;
   return settings.cartLink({
     customer_id: payload.customer.id,
     customer: enc(payload.customer.external_id ?? String(payload.customer.id)),
     week: enc(payload.week),
     items: payload.items.map((item) => ({
       sku: enc(item.sku ?? ""),
-      variant: enc(item.sku ?? ""),
+      variant: enc(item.variant_id ?? ""),
       group: enc(item.group_key),
       quantity: Math.max(1, Math.round(item.quantity)),
     })),
   });
+}
+
+/**
+ * What the cart templates say about each item: the day its supply runs out (`runs_out_on`; a cart
+ * queued before comeback knew it has only the reminder's date), and whether that day is already past
+ * in the shop's calendar on the day the email goes (`ran_out`: "ran out around …", not "runs out").
+ */
+export function cartWords(payload: CartPayload, today: string): Record<string, unknown> {
+  const items = payload.items.map((item) => {
+    const runsOut = item.runs_out_on ?? item.due_on;
+    return { ...item, runs_out_on: runsOut, ran_out: runsOut < today };
+  });
+  return {
+    items,
+    some_ran_out: items.some((item) => item.ran_out),
+    all_ran_out: items.length > 0 && items.every((item) => item.ran_out),
+  };
+}
+
+/** How a customer is greeted: the first name; else the whole name as the shop wrote it; else nothing. */
+export function greetingName(customer: CartPayload["customer"]): string | null {
+  const first = customer.first_name?.trim();
+  if (first) return first;
+  const name = customer.name?.trim();
+  return name ? name : null;
 }
 
 export interface UnsubscribeLinks {
@@ -158,8 +199,12 @@ export function buildMessage(
     // A message to a customer (a cart, a win-back): their language and name.
     locale = customer.locale;
     toName = customer.name ?? "";
-    context = { ...(input.payload as Record<string, unknown>), shop };
-    if (input.kind === "cart") context.cart_url = cartUrl(settings, input.payload as CartPayload);
+    context = { ...(input.payload as Record<string, unknown>), shop, greeting_name: greetingName(customer) };
+    if (input.kind === "cart") {
+      const cart = input.payload as CartPayload;
+      Object.assign(context, cartWords(cart, dayString(localDayOf(now, settings.zone))));
+      context.cart_url = cartUrl(settings, cart);
+    }
   } else {
     context = { ...(input.payload as Record<string, unknown>), shop };
     headers.push(["Auto-Submitted", "auto-generated"]);
@@ -204,5 +249,6 @@ export function cartPayload(
     item_count: cart.items.length,
     currency: cart.currency,
     total_minor: cart.total_minor,
+    ...(cart.last_order_at ? { last_order_at: cart.last_order_at } : {}),
   };
 }

@@ -5,10 +5,11 @@
  */
 import type { Config } from "../config/schema.js";
 import { InputMissingError, UsageError } from "../errors.js";
+import { customerKeys, resolveCustomer, type CustomerKeys } from "../store/customers.js";
 import type { Db } from "../store/open.js";
 import { draftCarts } from "./carts.js";
 import { isoWeekOf } from "./clock.js";
-import { buildMessage, cartPayload, type OutgoingMessage, type CartPayload } from "./message.js";
+import { buildMessage, cartPayload, type OutgoingMessage } from "./message.js";
 import type { DeliverySetup } from "./setup.js";
 import { digestPayload } from "./weekly.js";
 
@@ -20,25 +21,9 @@ export interface Preview {
   recipient: string;
   /** Whether it was rendered from a message already in the outbox. */
   queued: boolean;
+  /** Whom it is for (null for the operator's digest). */
+  customer: CustomerKeys | null;
   message: OutgoingMessage;
-}
-
-/** The customer columns a message is addressed and rendered with. */
-type CustomerRow = CartPayload["customer"];
-
-/** A customer by the shop's id (C001), else by comeback's numeric id. */
-function findCustomer(db: Db, id: string): CustomerRow {
-  const select = "SELECT id, external_id, first_name, name, email, locale FROM customers";
-  const row =
-    db.prepare<[string], CustomerRow>(`${select} WHERE external_id = ? ORDER BY id LIMIT 1`).get(id) ??
-    (/^\d+$/.test(id)
-      ? db.prepare<[number], CustomerRow>(`${select} WHERE id = ?`).get(Number(id))
-      : undefined);
-  if (!row)
-    throw new InputMissingError(
-      `no customer "${id}": give the shop's customer id (as in the export) or comeback's number`,
-    );
-  return row;
 }
 
 export function previewEmail(
@@ -57,9 +42,19 @@ export function previewEmail(
   let recipient: string;
   let payload: unknown;
   let queued = false;
+  let who: CustomerKeys | null = null;
   if (kind === "cart") {
-    if (customerId === undefined) throw new UsageError("preview cart needs --customer ID");
-    const customer = findCustomer(db, customerId);
+    if (customerId === undefined) throw new UsageError("preview cart needs --customer ID|EMAIL");
+    const found = resolveCustomer(db, customerId);
+    who = customerKeys(found);
+    const customer = {
+      id: found.id,
+      external_id: found.external_id,
+      first_name: found.first_name,
+      name: found.name,
+      email: found.email,
+      locale: found.locale,
+    };
     key = `cart:${customer.id}:${week.week}`;
     const row = stored.get(key);
     if (row) {
@@ -88,5 +83,5 @@ export function previewEmail(
     setup.settings,
     now,
   );
-  return { key, recipient, queued, message };
+  return { key, recipient, queued, customer: who, message };
 }

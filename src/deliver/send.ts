@@ -32,6 +32,42 @@ export interface SendOptions {
   /** Checked between messages (a signal asks the run to stop). */
   shouldStop?: () => boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Told what became of each message it worked on (a dry run lists them). */
+  onOutcome?: (outcome: MessageOutcome) => void;
+}
+
+/** What became of one message in a run. */
+export interface MessageOutcome {
+  key: string;
+  kind: string;
+  /** comeback's id of the customer; null for the operator's digest. */
+  customer: number | null;
+  recipient: string | null;
+  outcome: "sent" | "deferred" | "skipped" | "retry later" | "failed";
+  /** Why it was deferred or skipped, or the error. */
+  reason: string | null;
+  /** Deferred or retried: when it is due again. */
+  until: string | null;
+}
+
+/**
+ * A transport that delivers nothing and answers every message with success: `weekly --dry-run` runs
+ * the whole send path (rules, rendering, claims, the frequency cap between a run's own messages)
+ * through it, inside the transaction it rolls back.
+ */
+export function recordingTransport(): Transport & { readonly sent: string[] } {
+  const sent: string[] = [];
+  return {
+    name: "dry run",
+    turnsToStart: 0,
+    sent,
+    async open() {},
+    async send(message) {
+      sent.push(message.key);
+      return { ok: true, response: "dry run: not sent" };
+    },
+    async close() {},
+  };
 }
 
 export interface SendReport {
@@ -208,8 +244,28 @@ function prepareOne(row: OutboxRow, rules: Rules, options: SendOptions): Prepare
   return { row, now, decision, message };
 }
 
+function tell(
+  options: SendOptions,
+  row: OutboxRow,
+  outcome: MessageOutcome["outcome"],
+  reason: string | null = null,
+  until: string | null = null,
+): void {
+  options.onOutcome?.({
+    key: row.idempotency_key,
+    kind: row.kind,
+    customer: row.customer_id,
+    recipient: row.recipient,
+    outcome,
+    reason,
+    until,
+  });
+}
+
 function recordDecision(prepared: Prepared, outbox: Outbox, options: SendOptions, report: SendReport): void {
   const { row, now, decision } = prepared;
+  if (decision.action === "skip") tell(options, row, "skipped", decision.reason);
+  else if (decision.action === "defer") tell(options, row, "deferred", decision.reason, decision.until);
   if (decision.action === "skip") {
     outbox.skip(row.id, decision.detail, now);
     report.skipped++;
@@ -240,6 +296,7 @@ function recordResult(
   if (result.ok) {
     outbox.markSent(row.id, message.messageId, result.response, after);
     report.sent++;
+    tell(options, row, "sent");
     options.log.info({ key: row.idempotency_key, message_id: message.messageId }, "message sent");
     return;
   }
@@ -253,6 +310,7 @@ function recordResult(
     outbox.markFailed(row.id, message.messageId, result.response, result.error, after);
     report.failed++;
     failure(result.error);
+    tell(options, row, "failed", result.error);
     if (result.recipientRejected && row.recipient) {
       outbox.suppress(row.recipient, result.error, "smtp", after);
       report.suppressed++;
@@ -263,6 +321,7 @@ function recordResult(
     outbox.markFailed(row.id, message.messageId, result.response, error, after);
     report.failed++;
     failure(error);
+    tell(options, row, "failed", error);
     options.log.warn({ key: row.idempotency_key, error }, "message failed");
   } else {
     const hours = Math.min(MAX_BACKOFF_HOURS, (options.retryMinutes / 60) * 2 ** (attempts - 1));
@@ -275,6 +334,7 @@ function recordResult(
       after,
     );
     report.retry_later++;
+    tell(options, row, "retry later", result.error, addHours(after, hours));
     options.log.warn(
       { key: row.idempotency_key, error: result.error, attempts },
       "temporary failure, will retry",

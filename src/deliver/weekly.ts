@@ -13,7 +13,14 @@ import { Outbox } from "./outbox.js";
 import { runPlan, type PlanReport } from "../plan/run.js";
 import { dueTasksForDigest, dueWinbackEmails } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
-import { emptySendReport, sendDue, type SendOptions, type SendReport } from "./send.js";
+import {
+  recordingTransport,
+  sendDue,
+  type MessageOutcome,
+  type SendOptions,
+  type SendReport,
+} from "./send.js";
+import { dryRunReport, type KindGroup, type KindSummary, type WouldSend } from "./dry-run.js";
 
 /** Carts listed in the digest; the rest are counted. */
 export const DIGEST_MAX_CARTS = 200;
@@ -207,7 +214,7 @@ export interface WeeklyOptions {
   dryRun?: boolean;
   limit?: number;
   config: Config;
-  /** How to send (step 4); not used for a dry run. */
+  /** How to send (step 4); a dry run sends through a recording transport instead of this one. */
   send: () => SendOptions;
 }
 
@@ -221,20 +228,34 @@ export interface WeeklyReport {
   /** What became of this week's messages: the send report's counts, and how many were queued. */
   messages: { queued: number } & Omit<SendReport, "due" | "suppressed">;
   send: SendReport;
-  /** For --dry-run: who would get what. */
-  would_send: QueueReport["messages"];
+  /** For --dry-run: every message a real run would work on now, and what it would do with it. */
+  would_send: WouldSend[];
+  /** For --dry-run: queued, sent, deferred and skipped (with reasons) by kind of mail. */
+  by_kind: Partial<Record<KindGroup, KindSummary>>;
 }
 
 export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyReport> {
   const week = isoWeekOf(options.now, options.config.timezone);
   let planned: PlanReport;
   let queued: QueueReport;
+  let send: SendReport;
+  let dry: ReturnType<typeof dryRunReport> = { would_send: [], by_kind: {} };
   if (options.dryRun) {
+    // The real run's steps, sending included (through a transport that records instead of
+    // sending), in one transaction that is rolled back: see src/deliver/dry-run.ts.
     db.exec("BEGIN IMMEDIATE");
     try {
-      // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
       planned = await runPlan(db, options.config, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit);
+      const outcomes: MessageOutcome[] = [];
+      const sendOptions = options.send();
+      send = await sendDue(db, {
+        ...sendOptions,
+        transport: recordingTransport,
+        log: sendOptions.log.child({ dry_run: true }),
+        onOutcome: (outcome) => outcomes.push(outcome),
+      });
+      dry = dryRunReport(db, queued.messages, outcomes);
     } finally {
       // SQLite may have rolled back already (a full disk, an I/O error): the cause must not be hidden.
       if (db.inTransaction) db.exec("ROLLBACK");
@@ -245,8 +266,8 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     queued = db
       .transaction(() => queueWeek(db, options.config, week, options.now, options.limit))
       .immediate();
+    send = await sendDue(db, options.send());
   }
-  const send = options.dryRun ? emptySendReport() : await sendDue(db, options.send());
   const { due: _due, suppressed: _suppressed, ...sendCounts } = send;
   return {
     now: options.now,
@@ -257,6 +278,6 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     digest: queued.digest,
     messages: { queued: queued.queued, ...sendCounts },
     send,
-    would_send: options.dryRun ? queued.messages : [],
+    ...dry,
   };
 }

@@ -30,7 +30,16 @@ export const ORDER_FIELDS = [
   "refunded_amount",
 ] as const;
 
-export const PRODUCT_FIELDS = ["sku", "name", "unit_price", "currency", "days_per_unit", "group"] as const;
+export const PRODUCT_FIELDS = [
+  "sku",
+  "name",
+  "unit_price",
+  "currency",
+  "days_per_unit",
+  "group",
+  // The shop system's id of the product variant (Shopify's numeric variant id), for cart links.
+  "variant_id",
+] as const;
 
 export const CUSTOMER_FIELDS = [
   "customer_id",

@@ -83,6 +83,7 @@ export interface ProductRecord {
   currency: string | null;
   daysPerUnit: number | null;
   group: string | null;
+  variantId: string | null;
 }
 
 export interface CustomerRecord {

@@ -286,6 +286,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE imports ADD COLUMN offsets TEXT;
   `,
+  // 7: the shop system's variant id of a product (a products import's variant_id column), for cart
+  // links: Shopify's cart permalinks (/cart/VARIANT:QTY,…) take numeric variant ids, not skus.
+  `
+  ALTER TABLE products ADD COLUMN variant_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -139,6 +139,7 @@ describe("lifecycle (rhythm)", () => {
     expect(Object.keys(rows[0]!)).toEqual([
       "customer_id",
       "email",
+      "comeback_id",
       "phone",
       "name",
       "status",
@@ -170,7 +171,7 @@ describe("lifecycle (rhythm)", () => {
 
     await ok(dir, ["lost", "--now", "2024-06-01", "--csv", "lost.csv"]);
     const csv = readFileSync(join(dir, "lost.csv"), "utf8");
-    expect(csv.startsWith("\uFEFFcustomer_id,email,phone,name,status,")).toBe(true);
+    expect(csv.startsWith("\uFEFFcustomer_id,email,comeback_id,phone,name,status,")).toBe(true);
     expect(csv).toContain(`,491701000002,"'=HYPERLINK(""http://evil"")",warm,`);
     expect(csv).toContain(",'@Lena Lost,lost,");
     expect(csv).not.toMatch(/,[=+@-]/);

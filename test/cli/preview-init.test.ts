@@ -36,8 +36,10 @@ describe("comeback preview", () => {
     });
     expect(none.code).toBe(66);
     expect(none.stderr).toMatch(/no open reminder due by 2026-03-08/);
+    // An unknown customer is the same error as in remind (one resolver): 65, naming what to give.
     const unknown = await run(["preview", "cart", "--customer", "C999"], { cwd: dir, env });
-    expect(unknown.code).toBe(66);
+    expect(unknown.code).toBe(65);
+    expect(unknown.stderr).toMatch(/no customer with the id or email "C999"/);
     const noSecret = await run(["preview", "cart", "--customer", "C002", "--now", "2026-03-02T09:00"], {
       cwd: dir,
       env: { COMEBACK_SECRET: undefined },

@@ -78,8 +78,14 @@ describe("replenishment", () => {
       due_on: "2026-03-05",
       reminder_number: 1,
     });
-    expect(Object.keys(w09).sort()).toEqual(["C1", "C5"]);
-    expect(Object.keys(w10).sort()).toEqual(["C10", "C2", "C6"]);
+    // C3's second reminder (2026-01-20) and C4's (2026-01-09) are overdue: no cart has offered them,
+    // so the week's batch puts them in carts, and due lists them, marked.
+    expect(Object.keys(w09).sort()).toEqual(["C1", "C3", "C4", "C5"]);
+    expect(
+      [w09.C1, w09.C3, w09.C4, w09.C5].map((row) => (row as Due & { overdue: boolean }).overdue),
+    ).toEqual([false, true, true, false]);
+    // Nothing was offered in W09 (no weekly ran), so W10's batch would offer W09's reminders too.
+    expect(Object.keys(w10).sort()).toEqual(["C1", "C10", "C2", "C3", "C4", "C5", "C6"]);
   });
 
   it("learns a long regular history, kept within half and twice the rule", () => {
@@ -113,7 +119,14 @@ describe("replenishment", () => {
       "SELECT r.* FROM reminders r JOIN customers c ON c.id = r.customer_id WHERE c.external_id = 'C9'",
     );
     expect(c9).toMatchObject({ state: "expired", reminder_number: 3, due_on: "2026-01-11" });
-    expect(plan.replenishment).toMatchObject({ new: 9, changed: 0, expired: 1, due_this_week: 2 });
+    // This week's carts: C1 and C5 due in W09, C3 and C4 overdue.
+    expect(plan.replenishment).toMatchObject({
+      new: 9,
+      changed: 0,
+      expired: 1,
+      due_this_week: 4,
+      overdue_this_week: 2,
+    });
     expect(plan.replenishment.unknown_products).toEqual([{ sku: "MYSTERY-1", name: "Gift card", orders: 2 }]);
   });
 
@@ -127,10 +140,12 @@ describe("replenishment", () => {
   });
 
   it("prints due --json with exactly the issue's keys", async () => {
-    const [row] = await json<Record<string, unknown>[]>(dir, "due", "--week", "2026-W09");
+    const rows = await json<Record<string, unknown>[]>(dir, "due", "--week", "2026-W09");
+    const row = rows.find((r) => r.customer_id === "C5");
     expect(Object.keys(row!)).toEqual([
       "customer_id",
       "email",
+      "comeback_id",
       "name",
       "group",
       "sku",
@@ -139,15 +154,24 @@ describe("replenishment", () => {
       "quantity",
       "supply_days",
       "due_on",
+      "runs_out_on",
+      "overdue",
+      "queued",
       "basis",
       "reminder_number",
     ]);
+    // Bought 2026-01-22, 2 × 20 days: runs out 2026-03-03, reminded 7 days before.
     expect(row).toMatchObject({
       customer_id: "C5",
       email: "coffee@example.com",
       group: "COF-1KG",
       sku: "COF-1KG",
+      due_on: "2026-02-24",
+      runs_out_on: "2026-03-03",
+      overdue: false,
+      queued: false,
     });
+    expect(typeof row!.comeback_id).toBe("number");
   });
 });
 
@@ -215,7 +239,7 @@ describe("replenishment over time and the admin's facts", () => {
     const text = readFileSync(join(dir, "due.csv"), "utf8");
     // Like lost and tasks (src/cli/csv-file.ts): a byte-order mark, so Excel reads accents right.
     expect(text.split("\r\n")[0]).toBe(
-      "\uFEFFcustomer_id,email,name,group,sku,product_name,last_purchase_on,quantity,supply_days,due_on,basis,reminder_number",
+      "\uFEFFcustomer_id,email,comeback_id,name,group,sku,product_name,last_purchase_on,quantity,supply_days,due_on,runs_out_on,overdue,queued,basis,reminder_number",
     );
     expect(text).toMatch(/C5,coffee@example.com,/);
   });

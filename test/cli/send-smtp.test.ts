@@ -304,7 +304,8 @@ describe("comeback weekly over SMTP", () => {
     ]);
     await seedReminders(dir, NEXT_WEEK_SEEDS);
     const nextWeek = await run(["weekly", "--now", "2026-03-09T09:00", "--json"], { cwd: dir, env });
-    expect(JSON.parse(nextWeek.stdout).messages.skipped_reasons).toEqual({ suppressed: 1 });
+    // An address suppressed by its own unsubscribe link is counted as such (an SMTP rejection: suppressed).
+    expect(JSON.parse(nextWeek.stdout).messages.skipped_reasons).toEqual({ unsubscribed: 1 });
     // The digest to the operator is not marketing: no unsubscribe.
     const digest = smtp.received.find((m) => m.to.includes("ops@shop.example"))!;
     expect(digest.raw).not.toMatch(/^List-Unsubscribe/m);

@@ -73,7 +73,8 @@ describe("comeback weekly (outbox folder)", () => {
     expect(eml).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     const { html, text } = parts(eml);
     expect(html).toContain("Hallo Anna");
-    expect(html).toContain('href="https://shop.example/cart/LNS-1D-90:1,SOL-360:1"');
+    // {{variant}} is the products import's variant_id (a Shopify cart permalink takes those, not skus).
+    expect(html).toContain('href="https://shop.example/cart/40123456780002:1,40123456780006:1"');
     expect(text.replaceAll("\u00a0", " ")).toContain("Daily lenses, box of 90: 1 × 64,90 € = 64,90 €");
   });
 

@@ -313,7 +313,7 @@ describe("profile columns", () => {
     );
     expect(error.message).toBe(
       'comeback.yaml: profiles.catalog.columns.order_id: "order_id" is not a field of products; ' +
-        "the products fields are: sku, name, unit_price, currency, days_per_unit, group",
+        "the products fields are: sku, name, unit_price, currency, days_per_unit, group, variant_id",
     );
   });
 

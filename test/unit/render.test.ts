@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { isoWeekOf, nextWindowOpening } from "../../src/deliver/clock.js";
 import { parseNow } from "../../src/cli/now.js";
-import { buildMessage, messageSettings, type CartPayload } from "../../src/deliver/message.js";
+import {
+  buildMessage,
+  cartWords,
+  greetingName,
+  messageSettings,
+  type CartPayload,
+} from "../../src/deliver/message.js";
 import { composeEmail, encodeText, formatMailbox, messageIdFor } from "../../src/deliver/mime.js";
 import { createRenderer, formatMoney, pluralForm } from "../../src/deliver/render.js";
 import { shippedTemplatesDir } from "../../src/deliver/setup.js";
@@ -34,6 +40,8 @@ function cart(locale: string | null, items = 1): CartPayload {
       currency: "EUR",
       line_total_minor: 2500,
       due_on: "2026-03-04",
+      runs_out_on: "2026-03-11",
+      variant_id: `4000${i}`,
       reminder_number: 1,
     })),
     item_count: items,
@@ -42,8 +50,11 @@ function cart(locale: string | null, items = 1): CartPayload {
   };
 }
 
+// What buildMessage adds to a cart's payload: the greeting's name, and each item's run-out wording.
 const context = (payload: CartPayload) => ({
   ...payload,
+  greeting_name: greetingName(payload.customer),
+  ...cartWords(payload, "2026-03-02"),
   shop: { name: "Shop & Co" },
   cart_url: "https://shop.example/cart?a=1&b=2",
   unsubscribe_url: "https://shop.example/u?t=abc",
@@ -157,7 +168,7 @@ describe("composed message", () => {
     expect(message.raw).toMatch(/^From: =\?UTF-8\?B\?/m);
     expect(message.raw).toMatch(/^Date: Mon, 02 Mar 2026 08:00:00 \+0000$/m);
     expect(message.raw).toMatch(/^X-Comeback-Key: cart:7:2026-W10$/m);
-    expect(message.rendered.html).toContain("https://shop.example/c/SKU%200%2Fx:2");
+    expect(message.rendered.html).toContain("https://shop.example/c/40000:2");
     // 7-bit clean, lines within limits
     expect([...message.raw].every((c) => c.charCodeAt(0) < 128)).toBe(true);
     expect(Math.max(...message.raw.split("\r\n").map((l) => l.length))).toBeLessThanOrEqual(998);

@@ -120,7 +120,8 @@ function planRows(plan: PlanReport): [string, string][] {
   return [
     [
       "reminders",
-      `${plan.replenishment.reminders.open} open, ${plan.replenishment.due_this_week} due this week`,
+      `${plan.replenishment.reminders.open} open, ${plan.replenishment.due_this_week} for this week's carts` +
+        (plan.replenishment.overdue_this_week ? ` (${plan.replenishment.overdue_this_week} overdue)` : ""),
     ],
     ["customers", statuses],
   ];

@@ -103,7 +103,7 @@ Examples:
     .addHelpText(
       "after",
       `
-Columns: customer_id, email, phone, name, status, since, orders, last_order_on, typical_gap_days,
+Columns: customer_id, email, comeback_id, phone, name, status, since, orders, last_order_on, typical_gap_days,
 days_since_last, p_alive and expected_purchases_90d (empty under the rhythm model), next_contact_on.
 
 Examples:
@@ -143,7 +143,7 @@ Examples:
                 `since ${r.since}`,
                 `last order ${r.last_order_on} (${plural(r.days_since_last, "day")} ago, usually every ${plural(r.typical_gap_days, "day")})`,
                 `${r.orders} order${r.orders === 1 ? "" : "s"}`,
-                r.name ?? r.email ?? r.customer_id,
+                r.name ?? r.email ?? r.customer_id ?? `#${r.comeback_id}`,
                 r.phone ?? "",
                 r.next_contact_on ? `next contact ${r.next_contact_on}` : "",
               ]

@@ -59,7 +59,10 @@ function printPlan(now: string, report: PlanReport): void {
       ["removed", formatCount(r.removed)],
       ["satisfied (bought again)", formatCount(r.satisfied)],
       ["expired now", formatCount(r.expired)],
-      ["due this week", formatCount(r.due_this_week)],
+      [
+        "for this week's carts",
+        `${formatCount(r.due_this_week)}${r.overdue_this_week ? ` (${formatCount(r.overdue_this_week)} overdue)` : ""}: comeback due lists them`,
+      ],
       [
         "in all",
         `${formatCount(r.reminders.open)} open, ${formatCount(r.reminders.paused)} paused, ` +

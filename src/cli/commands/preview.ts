@@ -20,7 +20,10 @@ export function registerPreview(program: Command): void {
     .command("preview")
     .description("render one email as it would be sent, without queueing or sending it")
     .addArgument(new Argument("<kind>", "the email").choices(PREVIEW_KINDS))
-    .option("--customer <id>", "the customer (the shop's id, e.g. C001); needed for cart")
+    .option(
+      "--customer <id|email>",
+      "the customer: the shop's id (C001), the email, or #N (comeback_id); needed for cart",
+    )
     .option("--now <time>", NOW_HELP)
     .option("--out <file.html>", "write the HTML part to this file, to open in a browser")
     .option("--eml <file.eml>", "write the whole message, to open in a mail client")
@@ -51,6 +54,9 @@ Examples:
           printJson({
             key: preview.key,
             queued: preview.queued,
+            customer_id: preview.customer?.customer_id ?? null,
+            email: preview.customer?.email ?? null,
+            comeback_id: preview.customer?.comeback_id ?? null,
             locale: message.rendered.locale,
             to: preview.recipient,
             subject: message.rendered.subject,

@@ -12,6 +12,7 @@ import {
   type GroupExplanation,
 } from "../../plan/replenishment/admin.js";
 import type { Db } from "../../store/open.js";
+import { customerKeys } from "../../store/customers.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { parseNow } from "../now.js";
@@ -52,7 +53,7 @@ export function registerRemind(program: Command): void {
     .addHelpText(
       "after",
       `
-A customer is named by the shop's customer id or by email.
+A customer is named by the shop's customer id, by email, or by #N (comeback_id in the listings).
 
 Examples:
   comeback remind set --customer C001 --group LNS-1D --due 2026-03-09
@@ -180,13 +181,13 @@ Examples:
         const admin = overridesOf(db, customer.id);
         if (flags.json)
           return printJson({
-            customer: customer.external_id ?? customer.email,
+            ...customerKeys(customer),
             now: nowIso,
             overrides: admin,
             groups,
           });
         printExplanation(
-          customer.external_id ?? customer.email ?? String(customer.id),
+          customer.external_id ?? customer.email_display ?? `#${customer.id}`,
           nowIso,
           groups,
           admin,

@@ -45,7 +45,7 @@ Examples:
         if (rows.length === 0) return print("No open tasks.");
         for (const t of rows) {
           print(
-            `#${t.task_id}  due ${t.due_on}  ${t.status} (contact ${t.contact_number})  ${t.name ?? t.email ?? t.customer_id}  ${t.phone ?? "no phone"}`,
+            `#${t.task_id}  due ${t.due_on}  ${t.status} (contact ${t.contact_number})  ${t.name ?? t.email ?? t.customer_id ?? `#${t.comeback_id}`}  ${t.phone ?? "no phone"}`,
           );
           print(
             `     ${plural(t.orders ?? 0, "order")}, last ${t.last_order_on ?? "?"}: ${t.last_order_items || "–"}; calls so far: ${t.previous_calls}${t.last_call_at ? ` (last ${t.last_call_at})` : ""}`,

@@ -4,6 +4,7 @@ import { NOW_HELP, parseNow } from "../now.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly, type WeeklyReport } from "../../deliver/weekly.js";
 import { checkData } from "../../plan/data-checks.js";
+import type { KindGroup, KindSummary } from "../../deliver/dry-run.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import {
   clockFor,
@@ -30,7 +31,7 @@ export function registerWeekly(program: Command): void {
     .option("--now <time>", NOW_HELP)
     .option(
       "--dry-run",
-      "plan, make carts and queue in a transaction that is rolled back; print who would get what",
+      "the whole run (send window, caps, consent included) in a transaction that is rolled back: what would be sent, deferred, skipped",
     )
     .option("--limit <n>", "make at most N new carts and attempt at most N messages", positiveInteger)
     .option("--json", "print one JSON report")
@@ -48,7 +49,9 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
     .action(async (flags: WeeklyFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const now = parseNow(flags.now, config.timezone);
-      const setup = deliverySetup(config, { needSecret: !flags.dryRun, sending: !flags.dryRun, warn });
+      // A dry run needs what the real run needs (the secret, the SMTP password: exit 78 without them),
+      // so a dry run that passes means the real one can start.
+      const setup = deliverySetup(config, { needSecret: true, sending: true, warn });
       const db = openForWriting(config);
       const signals = watchSignals();
       try {
@@ -96,15 +99,51 @@ function printWeekly(report: WeeklyReport): void {
     table([
       ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
       ["queued", `${plural(report.messages.queued, "message")}; digest: ${report.digest}`],
-      ...(report.dry_run ? [] : ([["messages", sendSummary(report.messages)]] as [string, string][])),
+      ["messages", `${report.dry_run ? "would be " : ""}${sendSummary(report.messages)}`],
     ]),
   );
-  if (report.dry_run) {
-    if (report.would_send.length === 0) print("Nobody would get an email this week.");
-    for (const m of report.would_send) {
-      print(`  ${m.key}  to ${m.recipient ?? "(no email address)"}: ${plural(m.items, "item")}`);
-    }
+  if (report.dry_run) return printDryRun(report);
+  for (const note of sendNotes(report.send)) print(`  ${note}`);
+}
+
+const KIND_LABELS: Record<KindGroup, string> = {
+  cart: "carts",
+  "win-back": "win-back",
+  digest: "digest",
+  other: "other",
+};
+
+/** The summary by kind first (what a person reads), then one line per message (what grep reads). */
+function printDryRun(report: WeeklyReport): void {
+  const kinds = Object.entries(report.by_kind) as [KindGroup, KindSummary][];
+  if (kinds.length === 0) {
+    print("Nobody would get an email now.");
     return;
   }
-  for (const note of sendNotes(report.send)) print(`  ${note}`);
+  print("By kind, what a real run started now would do:");
+  print(
+    table(
+      kinds.map(([kind, s]) => [
+        KIND_LABELS[kind],
+        `queued ${s.queued}${s.from_earlier_runs ? ` (+${s.from_earlier_runs} from earlier runs)` : ""}; send ${s.sent}, defer ${s.deferred}${reasons(s.deferred_reasons)}, ` +
+          `skip ${s.skipped}${reasons(s.skipped_reasons)}${s.not_attempted ? `, left for later ${s.not_attempted}` : ""}`,
+      ]),
+    ),
+  );
+  print("Messages:");
+  for (const m of report.would_send) {
+    const who = m.comeback_id === null ? "(operator)" : (m.customer_id ?? `#${m.comeback_id}`);
+    const what =
+      m.outcome === "sent"
+        ? "would be sent"
+        : m.outcome === "deferred"
+          ? `deferred until ${m.until} (${m.reason})`
+          : `${m.outcome}${m.reason ? ` (${m.reason})` : ""}`;
+    print(`  ${m.key}  ${who}  ${m.recipient ?? "(no email address)"}: ${what}`);
+  }
+}
+
+function reasons(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length ? ` (${entries.map(([reason, n]) => `${reason} ${n}`).join(", ")})` : "";
 }

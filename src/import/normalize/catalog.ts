@@ -14,6 +14,7 @@ export function readProductRow(row: RowReader, defaultCurrency: string): Product
     currency: row.has("unit_price") ? currency : null,
     daysPerUnit: row.number("days_per_unit", { positive: true }),
     group: row.optionalText("group"),
+    variantId: row.optionalText("variant_id"),
   };
   return row.problems.length === 0 ? record : null;
 }

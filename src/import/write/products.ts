@@ -8,6 +8,7 @@ interface StoredProduct {
   currency: string | null;
   days_per_unit: number | null;
   group_key: string | null;
+  variant_id: string | null;
   from_catalog: number;
 }
 
@@ -28,15 +29,15 @@ export class ProductWriter {
     private readonly now: string,
   ) {
     this.find = db.prepare<[string], StoredProduct>(
-      "SELECT name, unit_price_minor, currency, days_per_unit, group_key, from_catalog FROM products WHERE sku = ?",
+      "SELECT name, unit_price_minor, currency, days_per_unit, group_key, variant_id, from_catalog FROM products WHERE sku = ?",
     );
     this.insert = db.prepare(
-      `INSERT INTO products (sku, name, unit_price_minor, currency, days_per_unit, group_key, from_catalog, updated_at)
-       VALUES (@sku, @name, @unit_price_minor, @currency, @days_per_unit, @group_key, 1, @now)`,
+      `INSERT INTO products (sku, name, unit_price_minor, currency, days_per_unit, group_key, variant_id, from_catalog, updated_at)
+       VALUES (@sku, @name, @unit_price_minor, @currency, @days_per_unit, @group_key, @variant_id, 1, @now)`,
     );
     this.update = db.prepare(
       `UPDATE products SET name = @name, unit_price_minor = @unit_price_minor, currency = @currency,
-         days_per_unit = @days_per_unit, group_key = @group_key, from_catalog = 1, updated_at = @now
+         days_per_unit = @days_per_unit, group_key = @group_key, variant_id = @variant_id, from_catalog = 1, updated_at = @now
        WHERE sku = @sku`,
     );
   }
@@ -51,6 +52,7 @@ export class ProductWriter {
       currency: product.unitPriceMinor !== null ? product.currency : (stored?.currency ?? product.currency),
       days_per_unit: product.daysPerUnit ?? stored?.days_per_unit ?? null,
       group_key: product.group ?? stored?.group_key ?? null,
+      variant_id: product.variantId ?? stored?.variant_id ?? null,
       now: this.now,
     };
     if (!stored) {
@@ -62,7 +64,8 @@ export class ProductWriter {
       stored.unit_price_minor !== merged.unit_price_minor ||
       stored.currency !== merged.currency ||
       stored.days_per_unit !== merged.days_per_unit ||
-      stored.group_key !== merged.group_key
+      stored.group_key !== merged.group_key ||
+      stored.variant_id !== merged.variant_id
     ) {
       this.update.run(merged);
       this.counts.products_updated += 1;

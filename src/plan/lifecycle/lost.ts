@@ -4,12 +4,14 @@
  */
 import type { Db } from "../../store/open.js";
 import { UsageError } from "../../errors.js";
+import { CUSTOMER_COLUMNS } from "../../store/customers.js";
 import { jsonArrayQuery, keysOf, rowsQuery, type Columns, type Listing } from "../../store/listing.js";
 import { STATUSES, type LifecycleStatus } from "./classify.js";
 
 export interface LostRow {
-  customer_id: string;
+  customer_id: string | null;
   email: string | null;
+  comeback_id: number;
   phone: string | null;
   name: string | null;
   status: LifecycleStatus;
@@ -25,8 +27,8 @@ export interface LostRow {
 
 /** The listing's columns, in order (one place for the CSV, the JSON and the rows). */
 const LOST_COLUMNS = [
-  ["customer_id", "COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1))"],
-  ["email", "c.email_display"],
+  // The customer named as in every JSON row: the shop's id, the email, comeback's id (src/store/customers.ts).
+  ...CUSTOMER_COLUMNS,
   ["phone", "c.phone"],
   ["name", "c.name"],
   ["status", "l.status"],

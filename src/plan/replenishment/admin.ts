@@ -13,34 +13,9 @@ import { planSettings } from "./plan.js";
 import { purchasesOf, type Purchase } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
 
-export interface CustomerRef {
-  id: number;
-  external_id: string | null;
-  email: string | null;
-}
-
-/** `--customer`: the shop's customer id, else an email (compared trimmed and lower-cased). */
-export function resolveCustomer(db: Db, text: string): CustomerRef {
-  const wanted = text.trim();
-  const byId = db
-    .prepare<[string], CustomerRef>("SELECT id, external_id, email FROM customers WHERE external_id = ?")
-    .all(wanted);
-  const found =
-    byId.length > 0
-      ? byId
-      : db
-          .prepare<[string], CustomerRef>("SELECT id, external_id, email FROM customers WHERE email = ?")
-          .all(wanted.toLowerCase());
-  if (found.length === 0) {
-    throw new DataError(`no customer with the id or email "${wanted}": check it, or import the orders first`);
-  }
-  if (found.length > 1) {
-    throw new DataError(
-      `"${wanted}" names ${found.length} customers (ids ${found.map((c) => c.external_id ?? "none").join(", ")}): use the customer id`,
-    );
-  }
-  return found[0] as CustomerRef;
-}
+// One resolver for every --customer (src/store/customers.ts).
+export { resolveCustomer, type CustomerRef } from "../../store/customers.js";
+import type { CustomerRef } from "../../store/customers.js";
 
 export interface GroupExplanation {
   group: string;

@@ -12,6 +12,7 @@ import { planBatches, type BatchResult, type PlanJob } from "./batch.js";
 import type { History } from "../lifecycle/history.js";
 import type { PlanSettings } from "./compute.js";
 import { isoWeekOf } from "./dates.js";
+import { countDue } from "./due.js";
 import { dayString, localDayOf } from "../days.js";
 import { customerRanges, productKey, type CustomerRange } from "./facts.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
@@ -30,8 +31,13 @@ export interface ReplenishmentReport extends MergeCounts {
   /** The shop's date of `now`, and its ISO week. */
   today: string;
   week: string;
-  /** Open reminders due in the week of `now`, after this plan. */
+  /**
+   * The reminders the batch of the week of `now` puts in carts, after this plan: open ones due in the
+   * week and overdue ones not offered yet (the selection `comeback due` lists: due.ts).
+   */
   due_this_week: number;
+  /** Of those, the ones due before the week (overdue). */
+  overdue_this_week: number;
   /** Open, paused, satisfied and expired reminders after this plan. */
   reminders: { open: number; paused: number; satisfied: number; expired: number };
   /** Products with no rule, no days_per_unit and nothing learnable, most ordered first. */
@@ -234,10 +240,11 @@ function summarize(
   threads: number,
 ): ReplenishmentReport {
   const week = isoWeekOf(settings.today);
-  const dueThisWeek = db
-    .prepare("SELECT count(*) FROM reminders WHERE state = 'open' AND due_on BETWEEN ? AND ?")
-    .pluck()
-    .get(dayString(week.monday), dayString(week.sunday)) as number;
+  const due = countDue(db, {
+    label: week.label,
+    monday: dayString(week.monday),
+    sunday: dayString(week.sunday),
+  });
   const states = { open: 0, paused: 0, satisfied: 0, expired: 0 };
   for (const row of db
     .prepare<[], { state: keyof typeof states; n: number }>(
@@ -253,7 +260,8 @@ function summarize(
     today: dayString(settings.today),
     week: week.label,
     ...counts,
-    due_this_week: dueThisWeek,
+    due_this_week: due.due,
+    overdue_this_week: due.overdue,
     reminders: states,
     unknown_products: unknown,
     planner_threads: threads,

@@ -5,6 +5,7 @@
  * purchase after it was made (`won_back`). A task whose slot has passed unanswered is `expired`;
  * a manager can close one by hand only with a reason (`closed`, with who and why).
  */
+import { CUSTOMER_COLUMNS } from "../../store/customers.js";
 import type { Config } from "../../config/schema.js";
 import { UsageError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
@@ -151,10 +152,11 @@ export interface TaskRow {
   due_on: string;
   status: string;
   contact_number: number;
-  customer_id: string;
+  customer_id: string | null;
+  email: string | null;
+  comeback_id: number;
   name: string | null;
   phone: string | null;
-  email: string | null;
   orders: number | null;
   last_order_on: string | null;
   last_order_items: string;
@@ -169,10 +171,10 @@ const TASK_COLUMNS = [
   ["due_on", "t.due_on"],
   ["status", "t.lifecycle_status"],
   ["contact_number", "t.contact_number"],
-  ["customer_id", "COALESCE(c.external_id, substr(c.identity_key, instr(c.identity_key, ':') + 1))"],
+  // The customer named as in every JSON row: the shop's id, the email, comeback's id (src/store/customers.ts).
+  ...CUSTOMER_COLUMNS,
   ["name", "c.name"],
   ["phone", "c.phone"],
-  ["email", "c.email_display"],
   ["orders", "l.orders"],
   ["last_order_on", "l.last_order_on"],
   // What was in the last order, as "2 × Coffee; 1 × Filter", built in SQL: one query, not one per task.
