@@ -37,9 +37,9 @@ function onTerminal(args: string[], cwd: string): string | null {
 
 describe("--csv -", () => {
   it.each([
-    ["lost", "customer_id,email,phone,name,status"],
+    ["lost", "customer_id,email,comeback_id,phone,name,status"],
     ["tasks", "task_id,due_on,status"],
-    ["due", "customer_id,email,name,group"],
+    ["due", "customer_id,email,comeback_id,name,group"],
   ])("comeback %s --csv - writes the CSV to stdout and no file named -", async (command, header) => {
     const result = await run([command, "--now", NOW, "--csv", "-"], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
