@@ -4,6 +4,7 @@
  * A new status adds one history row; an order or a line missing from a later export is kept:
  * exports are windows, not the whole truth.
  */
+import { DataError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { RowWriter } from "../../store/rows.js";
@@ -33,15 +34,31 @@ interface StoredLine {
 type Outcome = "new" | "updated" | "unchanged";
 const OUTCOMES: readonly Outcome[] = ["new", "updated", "unchanged"];
 
+/** Lines of one order this file may hold, and the file lines where one may start, as packed below. */
+const MAX_ORDER_LINES = 2 ** 20;
+const MAX_FILE_LINE = 2 ** 30;
+
 /**
  * What this file has done to one order, packed in one number because a large export has hundreds of
- * thousands of orders: lines numbered so far × 8 + outcome × 2 + guest.
+ * thousands of orders: (file line of its first row × 2^20 + lines numbered so far) × 8 + outcome × 2 +
+ * guest, at most 2^53, the largest integer a number holds exactly. The line names the order's first
+ * part when a later part, apart from it in the file, disagrees with it.
  */
-function pack(lines: number, outcome: Outcome, guest: boolean): number {
-  return lines * 8 + OUTCOMES.indexOf(outcome) * 2 + (guest ? 1 : 0);
+function pack(firstLine: number, lines: number, outcome: Outcome, guest: boolean): number {
+  return (
+    (Math.min(firstLine, MAX_FILE_LINE - 1) * MAX_ORDER_LINES + lines) * 8 +
+    OUTCOMES.indexOf(outcome) * 2 +
+    (guest ? 1 : 0)
+  );
 }
-function unpack(packed: number): { lines: number; outcome: Outcome; guest: boolean } {
-  return { lines: Math.floor(packed / 8), outcome: OUTCOMES[(packed % 8) >> 1]!, guest: (packed & 1) === 1 };
+function unpack(packed: number): { firstLine: number; lines: number; outcome: Outcome; guest: boolean } {
+  const rest = Math.floor(packed / 8);
+  return {
+    firstLine: Math.floor(rest / MAX_ORDER_LINES),
+    lines: rest % MAX_ORDER_LINES,
+    outcome: OUTCOMES[(packed % 8) >> 1]!,
+    guest: (packed & 1) === 1,
+  };
 }
 
 export interface OrderCounts {
@@ -83,6 +100,8 @@ export class OrderWriter {
     private readonly now: string,
     private readonly importId: number,
     private readonly customers: CustomerWriter,
+    /** The file's name, for messages. */
+    private readonly file: string,
   ) {
     this.sourceWasEmpty =
       db.prepare("SELECT 1 FROM orders WHERE source = ? LIMIT 1").get(source) === undefined;
@@ -138,7 +157,7 @@ export class OrderWriter {
   }
 
   write(order: OrderRecord): void {
-    const customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
+    let customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
     const values: Omit<StoredOrder, "id"> = {
       customer_id: customerId,
       placed_at: order.placedAt,
@@ -155,7 +174,19 @@ export class OrderWriter {
     const before = earlier?.lines ?? 0;
     const known = !this.sourceWasEmpty || earlier !== null;
     if (known) this.flush(); // the order and its lines may be compared below
+    if (before + count >= MAX_ORDER_LINES)
+      throw new DataError(
+        `${this.file}:${order.line}: order "${order.orderId}" has more than ${MAX_ORDER_LINES - 1} lines in this file: is the order id column the right one?`,
+      );
     const stored = known ? this.statements.find.get(this.source, order.orderId) : undefined;
+    if (stored && earlier) {
+      // Another part of an order whose first part this file wrote a moment ago (its rows are apart in
+      // the file): the parts are one order, so they agree as the lines of one part must.
+      this.checkParts(order, earlier.firstLine, stored, customerId);
+      customerId ??= stored.customer_id;
+      values.customer_id = customerId;
+      if (stored.placed_at < values.placed_at) values.placed_at = stored.placed_at;
+    }
     let outcome: Outcome;
     if (!stored) {
       const orderId = ++this.lastId;
@@ -178,7 +209,35 @@ export class OrderWriter {
     for (let at = 0; at < lines.length; at += LINE_WIDTH) this.rememberProduct(lines, at, order.currency);
     // An order met again later in the same file keeps its first outcome unless it was "unchanged".
     if (earlier && earlier.outcome !== "unchanged") outcome = earlier.outcome;
-    this.seen.set(order.orderId, pack(before + count, outcome, customerId === null));
+    this.seen.set(
+      order.orderId,
+      pack(earlier?.firstLine ?? order.line, before + count, outcome, customerId === null),
+    );
+  }
+
+  /**
+   * The reader refuses an order whose lines disagree on the customer or the currency; the parts of an
+   * order apart in the file meet only here, after the first part was written, so a disagreement fails
+   * the file (it is rolled back) even with --skip-bad-rows: no export we know splits an order so.
+   */
+  private checkParts(
+    order: OrderRecord,
+    firstLine: number,
+    stored: StoredOrder,
+    customerId: number | null,
+  ): void {
+    const what =
+      stored.currency !== order.currency
+        ? `is in ${order.currency} here but in ${stored.currency} from line ${firstLine}`
+        : customerId !== null && stored.customer_id !== null && customerId !== stored.customer_id
+          ? `names another customer (customer id or email) here than from line ${firstLine}`
+          : null;
+    if (what === null) return;
+    throw new DataError(
+      `${this.file}:${order.line}: order "${order.orderId}" ${what}, where its first lines are; ` +
+        "the lines of one order must agree on its customer and currency. Nothing was written: " +
+        "correct the export and import it again.",
+    );
   }
 
   /** Queues line `index` of an order's flat lines: the order's row id, its key, then its values. */
