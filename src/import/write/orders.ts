@@ -78,6 +78,8 @@ export class OrderWriter {
   /** Orders above this id were created by this import; their first status is recorded in one statement. */
   private readonly lastIdBefore: number;
   private readonly productsSeen = new Set<string>();
+  /** Stored orders this file moves to a later time, written at the end (see placedAt). */
+  private readonly laterTimes = new Map<string, string>();
   private readonly statements;
   /**
    * New orders and their lines, written several per statement; flushed before anything reads them
@@ -115,6 +117,9 @@ export class OrderWriter {
       find: db.prepare<[string, string], StoredOrder>(
         `SELECT id, customer_id, placed_at, status, status_class, currency, refunded_minor, cancelled_at
          FROM orders WHERE source = ? AND external_id = ?`,
+      ),
+      moveTime: db.prepare(
+        "UPDATE orders SET placed_at = ?, updated_at = ? WHERE source = ? AND external_id = ?",
       ),
       update: db.prepare(
         `UPDATE orders SET customer_id = ?, placed_at = ?, status = ?, status_class = ?, currency = ?,
@@ -185,8 +190,8 @@ export class OrderWriter {
       this.checkParts(order, earlier.firstLine, stored, customerId);
       customerId ??= stored.customer_id;
       values.customer_id = customerId;
-      if (stored.placed_at < values.placed_at) values.placed_at = stored.placed_at;
     }
+    if (stored) values.placed_at = this.placedAt(order.orderId, stored.placed_at, values.placed_at, earlier);
     let outcome: Outcome;
     if (!stored) {
       const orderId = ++this.lastId;
@@ -213,6 +218,30 @@ export class OrderWriter {
       order.orderId,
       pack(earlier?.firstLine ?? order.line, before + count, outcome, customerId === null),
     );
+  }
+
+  /**
+   * The time to store now for an order already stored: the earliest of its parts in this file (see
+   * assembleOrder), the same on every import. Written as the parts come when it is no later than the
+   * stored time; a later one waits in laterTimes until the file's end, since a part still to come may
+   * bring an earlier time back (the UK retailer's invoice 542806 re-read would otherwise be updated to
+   * 11:20 and back to 11:19, and counted as updated).
+   */
+  private placedAt(
+    orderId: string,
+    storedTime: string,
+    partTime: string,
+    earlier: { outcome: Outcome } | null,
+  ): string {
+    const held = this.laterTimes.get(orderId);
+    // The earliest of this file's parts so far: the stored time was written by an earlier part unless one is held.
+    const earliest = earlier === null ? partTime : min(held ?? storedTime, partTime);
+    if (earliest > storedTime) {
+      this.laterTimes.set(orderId, earliest);
+      return storedTime;
+    }
+    if (held !== undefined) this.laterTimes.delete(orderId);
+    return earliest;
   }
 
   /**
@@ -312,6 +341,11 @@ export class OrderWriter {
   /** Records the first status of the orders this import created, and counts what happened. */
   finish(): OrderCounts {
     this.flush();
+    for (const [orderId, placedAt] of this.laterTimes) {
+      this.statements.moveTime.run(placedAt, this.now, this.source, orderId);
+      const { firstLine, lines, outcome, guest } = unpack(this.seen.get(orderId)!);
+      if (outcome === "unchanged") this.seen.set(orderId, pack(firstLine, lines, "updated", guest));
+    }
     this.rebuildIndexes();
     this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
@@ -329,6 +363,10 @@ export class OrderWriter {
     }
     return counts;
   }
+}
+
+function min(a: string, b: string): string {
+  return a < b ? a : b;
 }
 
 /** Lines without a line id are keyed by their position within the order in this file. */
