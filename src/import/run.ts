@@ -209,7 +209,8 @@ export async function importFile(
     };
     db.prepare("UPDATE imports SET rows = ?, report = ?, finished_at = ? WHERE id = ?").run(
       outcome.rows,
-      JSON.stringify(report),
+      // The report kept with the import (status shows it) lists the warnings a terminal shows.
+      JSON.stringify({ ...report, warning_list: report.warning_list.slice(0, MAX_PROBLEMS_SHOWN) }),
       nowIso(),
       importId,
     );
