@@ -143,7 +143,9 @@ describe("lines of one order that disagree on customer or currency", () => {
     );
     const result = await run(["import", "orders", "o.csv", "--skip-bad-rows"], { cwd: dir });
     expect(result.code).toBe(65);
-    expect(result.stderr).toContain('o.csv:4: order "1" is in USD here but in EUR from line 2');
+    expect(result.stderr).toContain(
+      'o.csv:4: order "1" is in USD here but in EUR on its lines earlier in the file',
+    );
     expect(query(join(dir, "comeback.db"), "SELECT count(*) AS n FROM orders")).toEqual([{ n: 0 }]);
   });
 });
