@@ -160,6 +160,27 @@ function disagreement(rows: OrderRow[], ctx: OrderAssemblyContext): RowProblem |
   return null;
 }
 
+/**
+ * Whether the rows agree at a glance: one customer (rows that repeat the customer's cells share one
+ * object, see RowReader.customer) and one currency, empty cells aside. Nearly every order does, and
+ * this check allocates nothing: the full one (disagreement) cost the UK file's import 8 MB of peak RSS.
+ */
+function plainlyAgree(rows: OrderRow[]): boolean {
+  let customer: CustomerFields | null = null;
+  let currency: string | null = null;
+  for (const row of rows) {
+    if (row.customer !== null) {
+      if (customer === null) customer = row.customer;
+      else if (row.customer !== customer) return false;
+    }
+    if (row.currency !== null) {
+      if (currency === null) currency = row.currency;
+      else if (row.currency !== currency) return false;
+    }
+  }
+  return true;
+}
+
 /** The rows' warnings, each cell's once per order (a repeated customer repeats its odd cells). */
 function orderWarnings(rows: OrderRow[]): RowProblem[] | null {
   let warnings: RowProblem[] | null = null;
@@ -192,7 +213,7 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
       message: `order "${first.orderId}" has no order date on any of its rows`,
     };
   }
-  if (rows.length > 1) {
+  if (rows.length > 1 && !plainlyAgree(rows)) {
     const problem = disagreement(rows, ctx);
     if (problem !== null) return problem;
   }
