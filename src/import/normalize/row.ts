@@ -215,7 +215,10 @@ export class RowReader {
       this.lastCustomer = {
         cells: this.customerColumns.map((column) => this.cells[column]),
         fields,
-        warnings: this.warnings.slice(warningsBefore).map(({ column, message }) => ({ column, message })),
+        warnings:
+          this.warnings.length === warningsBefore
+            ? NO_WARNINGS
+            : this.warnings.slice(warningsBefore).map(({ column, message }) => ({ column, message })),
         headers: this.identityHeaders,
       };
     }
@@ -303,6 +306,7 @@ export interface IdentityHeaders {
   email: string | null;
 }
 const NO_IDENTITY_HEADERS: IdentityHeaders = { customerId: null, email: null };
+const NO_WARNINGS: Omit<RowProblem, "line">[] = [];
 
 export function describeProblems(problems: RowProblem[]): string {
   return problems
