@@ -161,22 +161,15 @@ function disagreement(rows: OrderRow[], ctx: OrderAssemblyContext): RowProblem |
 }
 
 /**
- * Whether the rows agree at a glance: one customer (rows that repeat the customer's cells share one
- * object, see RowReader.customer) and one currency, empty cells aside. Nearly every order does, and
- * this check allocates nothing: the full one (disagreement) cost the UK file's import 8 MB of peak RSS.
+ * Whether the rows agree at a glance: each has the first row's customer and currency, as nearly every
+ * order's rows do (rows that repeat the customer's cells share one object, see RowReader.customer).
+ * When they do not, disagreement() looks closer: empty cells agree with anything.
  */
 function plainlyAgree(rows: OrderRow[]): boolean {
-  let customer: CustomerFields | null = null;
-  let currency: string | null = null;
-  for (const row of rows) {
-    if (row.customer !== null) {
-      if (customer === null) customer = row.customer;
-      else if (row.customer !== customer) return false;
-    }
-    if (row.currency !== null) {
-      if (currency === null) currency = row.currency;
-      else if (row.currency !== currency) return false;
-    }
+  const { customer, currency } = rows[0]!;
+  for (let i = 1; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.customer !== customer || row.currency !== currency) return false;
   }
   return true;
 }
