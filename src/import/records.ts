@@ -73,6 +73,8 @@ export interface OrderRecord {
   refundedMinor: number;
   customer: CustomerFields | null; // null: a guest order
   lines: FlatLines;
+  /** Cells the order could do without that did not parse and were read as empty; absent when none. */
+  warnings?: RowProblem[];
 }
 
 export interface ProductRecord {
@@ -89,6 +91,8 @@ export interface ProductRecord {
 export interface CustomerRecord {
   line: number;
   customer: CustomerFields;
+  /** As OrderRecord's. */
+  warnings?: RowProblem[];
 }
 
 export interface CallRecord {
@@ -102,7 +106,10 @@ export interface CallRecord {
 
 export type FactRecord = OrderRecord | ProductRecord | CustomerRecord | CallRecord;
 
-/** One thing wrong with one row: `column` is the file's header (null for a whole-row problem). */
+/**
+ * One thing wrong with one row: `column` is the file's header (null for a whole-row problem). A
+ * problem rejects the row; a warning (a cell the row can do without) only empties that field.
+ */
 export interface RowProblem {
   line: number;
   column: string | null;

@@ -66,8 +66,19 @@ export interface ImportReport {
   already_imported: boolean;
   rows: number;
   rejected: number;
+  /** Cells a row could do without that did not parse: the row was kept with the field empty. */
+  warnings: number;
+  /** The first MAX_WARNINGS_LISTED of them; `warnings` counts them all. */
+  warning_list: ImportWarning[];
   seconds: number;
-  [count: string]: string | number | boolean;
+  [count: string]: string | number | boolean | ImportWarning[];
+}
+
+/** A warning as reported: where, the file's header, and the value's shape, never the value. */
+export interface ImportWarning {
+  line: number;
+  column: string | null;
+  message: string;
 }
 
 export interface ImportResult {
@@ -81,6 +92,11 @@ export interface ImportResult {
 }
 
 const MAX_PROBLEMS_SHOWN = 20;
+/**
+ * Warnings listed in a report (and kept with it in the database); more are counted. A column that is
+ * odd on every row would otherwise list every row of a large file.
+ */
+export const MAX_WARNINGS_LISTED = 1000;
 
 export async function importFile(
   db: Db,
@@ -118,6 +134,8 @@ export async function importFile(
         rows: previous.rows,
         ...ZERO_COUNTS[options.kind],
         rejected: 0,
+        warnings: 0,
+        warning_list: [],
         seconds: round(seconds()),
       },
       dryRun: Boolean(options.dryRun),
@@ -162,12 +180,14 @@ export async function importFile(
         .get(path, scan.sha256, options.kind, profile.name, source, encoding, startedAt, startedAt),
     );
     const customers = new CustomerWriter(db, now);
-    const sink = makeSink(db, options.kind, source, now, importId, customers);
+    const sink = makeSink(db, options.kind, source, now, importId, customers, display);
+    const warnings = new WarningList();
     const outcome = await readInWorkers(tasks, {
       onRecords: (records) => {
         for (const record of records) {
           sink.write(record);
           offsets?.add(record as OrderRecord);
+          if ("warnings" in record && record.warnings !== undefined) warnings.add(record.warnings);
         }
       },
       onRejected: (rows) => rejected?.add(rows),
@@ -190,11 +210,14 @@ export async function importFile(
       rows: outcome.rows,
       ...sink.counts(customerCounts),
       rejected: outcome.rejectedCount,
+      warnings: warnings.count,
+      warning_list: warnings.listed(),
       seconds: round(seconds()),
     };
     db.prepare("UPDATE imports SET rows = ?, report = ?, finished_at = ? WHERE id = ?").run(
       outcome.rows,
-      JSON.stringify(report),
+      // The report kept with the import (status shows it) lists the warnings a terminal shows.
+      JSON.stringify({ ...report, warning_list: report.warning_list.slice(0, MAX_PROBLEMS_SHOWN) }),
       nowIso(),
       importId,
     );
@@ -226,6 +249,30 @@ export async function importFile(
 /** SQLite's page cache during an import, in its unit (negative: KiB). */
 const IMPORT_CACHE_SIZE = -8192;
 
+/** The warnings of the records written, counted, and the first ones kept in file order. */
+class WarningList {
+  count = 0;
+  private readonly kept: ImportWarning[] = [];
+
+  add(warnings: readonly ImportWarning[]): void {
+    this.count += warnings.length;
+    for (const warning of warnings)
+      this.kept.push({ line: warning.line, column: warning.column, message: warning.message });
+    // Two readers' batches come interleaved: the first ones in file order are the lowest lines.
+    if (this.kept.length >= 2 * MAX_WARNINGS_LISTED) this.cut();
+  }
+
+  listed(): ImportWarning[] {
+    this.cut();
+    return this.kept;
+  }
+
+  private cut(): void {
+    this.kept.sort((a, b) => a.line - b.line);
+    this.kept.length = Math.min(this.kept.length, MAX_WARNINGS_LISTED);
+  }
+}
+
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
@@ -242,9 +289,10 @@ function makeSink(
   now: string,
   importId: number,
   customers: CustomerWriter,
+  display: string,
 ): Sink {
   if (kind === "orders") {
-    const orders = new OrderWriter(db, source, now, importId, customers);
+    const orders = new OrderWriter(db, source, now, importId, customers, display);
     return {
       write: (record) => orders.write(record as OrderRecord),
       counts: (c) => {

@@ -5,7 +5,8 @@ import type { Logger } from "../../log.js";
 import type { Db } from "../../store/open.js";
 import { closeTasksWithCalls } from "../../plan/winback/tasks.js";
 import { nowIso } from "../../time.js";
-import { formatCount, importProgress, print, printJson, Progress, table } from "../output.js";
+import { basename } from "node:path";
+import { formatCount, importProgress, print, printJson, Progress, table, warn } from "../output.js";
 
 export interface ImportFlags {
   profile?: string;
@@ -87,8 +88,27 @@ export function printImport(result: ImportResult): void {
   }-separated) in ${report.seconds.toFixed(1)} s`;
   print(heading);
   const rows = Object.entries(report)
-    .filter(([key]) => !["file", "profile", "already_imported", "seconds"].includes(key))
+    .filter(([key]) => !["file", "profile", "already_imported", "seconds", "warning_list"].includes(key))
     .map(([key, value]) => [key.replaceAll("_", " "), formatCount(Number(value))] as [string, string]);
   print(table(rows));
   if (result.rejectedFile) print(`  rejected rows written to ${result.rejectedFile}`);
+  printWarnings(report);
+}
+
+/** Warnings shown on a terminal (and in cron's mail); --json lists them in the report. */
+const WARNINGS_SHOWN = 20;
+
+function printWarnings(report: ImportResult["report"]): void {
+  const name = basename(report.file);
+  for (const w of report.warning_list.slice(0, WARNINGS_SHOWN))
+    warn(`${name}:${w.line}: ${w.column === null ? "" : `column "${w.column}": `}${w.message}`);
+  const more = report.warnings - Math.min(WARNINGS_SHOWN, report.warning_list.length);
+  if (more > 0)
+    warn(
+      `${name}: … and ${formatCount(more)} more cell${more === 1 ? "" : "s"} read as empty (--json lists ${
+        report.warning_list.length === report.warnings
+          ? "them all"
+          : `the first ${formatCount(report.warning_list.length)}`
+      })`,
+    );
 }

@@ -23,8 +23,13 @@ export function readCustomerRow(row: RowReader): CustomerRecord | null {
   const customer = row.customer();
   if (customer === null && row.problems.length === 0) {
     row.problems.push({ line: row.line, column: null, message: "has no customer id, email or phone" });
+    // An odd email or phone was the row's only way to name the customer: say which.
+    row.problems.push(...row.warnings);
   }
-  return row.problems.length === 0 && customer !== null ? { line: row.line, customer } : null;
+  if (row.problems.length > 0 || customer === null) return null;
+  return row.warnings.length > 0
+    ? { line: row.line, customer, warnings: row.warnings }
+    : { line: row.line, customer };
 }
 
 /** `85`, `85.4`, `1:25` (m:ss) or `0:01:25` (h:mm:ss), as phone systems write durations; null if none of these. */

@@ -137,3 +137,23 @@ export function cleanCell(text: string): string {
   }
   return value;
 }
+
+/**
+ * What a cell looks like, without what it says: "3 digits", "text of 12 characters". Warnings name
+ * the shape so the admin can find the cell, and no phone, name or address reaches a log or a report.
+ */
+export function describeShape(text: string): string {
+  const value = text.trim();
+  let digits = 0;
+  let letters = 0;
+  let length = 0;
+  for (const char of value) {
+    length += 1;
+    if (char >= "0" && char <= "9") digits += 1;
+    else if (LETTER.test(char)) letters += 1;
+  }
+  if (digits > 0 && letters === 0) return `${digits} digit${digits === 1 ? "" : "s"}`;
+  return `text of ${length} character${length === 1 ? "" : "s"}`;
+}
+
+const LETTER = /\p{L}/u;

@@ -198,7 +198,7 @@ async function run(task: ReaderTask): Promise<void> {
   reading.line = segment.firstLine;
   let rows = 0;
   const classify = makeStatusClassifier(task.statuses);
-  const assembly = { defaultCurrency: task.profile.currency, classify };
+  const assembly = { defaultCurrency: task.profile.currency, classify, file: task.displayName };
   let pending: PendingOrder | null = null;
   const isOrders = task.profile.kind === "orders";
 

@@ -4,6 +4,7 @@
  * A new status adds one history row; an order or a line missing from a later export is kept:
  * exports are windows, not the whole truth.
  */
+import { DataError } from "../../errors.js";
 import type { Db } from "../../store/open.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { RowWriter } from "../../store/rows.js";
@@ -35,7 +36,9 @@ const OUTCOMES: readonly Outcome[] = ["new", "updated", "unchanged"];
 
 /**
  * What this file has done to one order, packed in one number because a large export has hundreds of
- * thousands of orders: lines numbered so far × 8 + outcome × 2 + guest.
+ * thousands of orders: lines numbered so far × 8 + outcome × 2 + guest. It stays a small integer, which
+ * V8 keeps in the map itself; adding the file line of the order's first row (to name it when a later
+ * part disagrees) made it a boxed number: 3.2 MB more for the 200,000 orders of the 1M-line benchmark.
  */
 function pack(lines: number, outcome: Outcome, guest: boolean): number {
   return lines * 8 + OUTCOMES.indexOf(outcome) * 2 + (guest ? 1 : 0);
@@ -61,6 +64,8 @@ export class OrderWriter {
   /** Orders above this id were created by this import; their first status is recorded in one statement. */
   private readonly lastIdBefore: number;
   private readonly productsSeen = new Set<string>();
+  /** Stored orders this file moves to a later time, written at the end (see placedAt). */
+  private readonly laterTimes = new Map<string, string>();
   private readonly statements;
   /**
    * New orders and their lines, written several per statement; flushed before anything reads them
@@ -83,6 +88,8 @@ export class OrderWriter {
     private readonly now: string,
     private readonly importId: number,
     private readonly customers: CustomerWriter,
+    /** The file's name, for messages. */
+    private readonly file: string,
   ) {
     this.sourceWasEmpty =
       db.prepare("SELECT 1 FROM orders WHERE source = ? LIMIT 1").get(source) === undefined;
@@ -96,6 +103,9 @@ export class OrderWriter {
       find: db.prepare<[string, string], StoredOrder>(
         `SELECT id, customer_id, placed_at, status, status_class, currency, refunded_minor, cancelled_at
          FROM orders WHERE source = ? AND external_id = ?`,
+      ),
+      moveTime: db.prepare(
+        "UPDATE orders SET placed_at = ?, updated_at = ? WHERE source = ? AND external_id = ?",
       ),
       update: db.prepare(
         `UPDATE orders SET customer_id = ?, placed_at = ?, status = ?, status_class = ?, currency = ?,
@@ -138,7 +148,7 @@ export class OrderWriter {
   }
 
   write(order: OrderRecord): void {
-    const customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
+    let customerId = order.customer ? this.customers.resolve(order.customer, order.placedAt) : null;
     const values: Omit<StoredOrder, "id"> = {
       customer_id: customerId,
       placed_at: order.placedAt,
@@ -156,6 +166,14 @@ export class OrderWriter {
     const known = !this.sourceWasEmpty || earlier !== null;
     if (known) this.flush(); // the order and its lines may be compared below
     const stored = known ? this.statements.find.get(this.source, order.orderId) : undefined;
+    if (stored && earlier) {
+      // Another part of an order whose first part this file wrote a moment ago (its rows are apart in
+      // the file): the parts are one order, so they agree as the lines of one part must.
+      this.checkParts(order, stored, customerId);
+      customerId ??= stored.customer_id;
+      values.customer_id = customerId;
+    }
+    if (stored) values.placed_at = this.placedAt(order.orderId, stored.placed_at, values.placed_at, earlier);
     let outcome: Outcome;
     if (!stored) {
       const orderId = ++this.lastId;
@@ -179,6 +197,49 @@ export class OrderWriter {
     // An order met again later in the same file keeps its first outcome unless it was "unchanged".
     if (earlier && earlier.outcome !== "unchanged") outcome = earlier.outcome;
     this.seen.set(order.orderId, pack(before + count, outcome, customerId === null));
+  }
+
+  /**
+   * The time to store now for an order already stored: the earliest of its parts in this file (see
+   * assembleOrder), the same on every import. Written as the parts come when it is no later than the
+   * stored time; a later one waits in laterTimes until the file's end, since a part still to come may
+   * bring an earlier time back (the UK retailer's invoice 542806 re-read would otherwise be updated to
+   * 11:20 and back to 11:19, and counted as updated).
+   */
+  private placedAt(
+    orderId: string,
+    storedTime: string,
+    partTime: string,
+    earlier: { outcome: Outcome } | null,
+  ): string {
+    const held = this.laterTimes.get(orderId);
+    // The earliest of this file's parts so far: the stored time was written by an earlier part unless one is held.
+    const earliest = earlier === null ? partTime : min(held ?? storedTime, partTime);
+    if (earliest > storedTime) {
+      this.laterTimes.set(orderId, earliest);
+      return storedTime;
+    }
+    if (held !== undefined) this.laterTimes.delete(orderId);
+    return earliest;
+  }
+
+  /**
+   * The reader refuses an order whose lines disagree on the customer or the currency; the parts of an
+   * order apart in the file meet only here, after the first part was written, so a disagreement fails
+   * the file (it is rolled back) even with --skip-bad-rows: no export we know splits an order so.
+   */
+  private checkParts(order: OrderRecord, stored: StoredOrder, customerId: number | null): void {
+    const what =
+      stored.currency !== order.currency
+        ? `is in ${order.currency} here but in ${stored.currency} on its lines earlier in the file`
+        : customerId !== null && stored.customer_id !== null && customerId !== stored.customer_id
+          ? "names another customer (customer id or email) here than on its lines earlier in the file"
+          : null;
+    if (what === null) return;
+    throw new DataError(
+      `${this.file}:${order.line}: order "${order.orderId}" ${what}; the lines of one order must agree ` +
+        "on its customer and currency. Nothing was written: correct the export and import it again.",
+    );
   }
 
   /** Queues line `index` of an order's flat lines: the order's row id, its key, then its values. */
@@ -253,6 +314,11 @@ export class OrderWriter {
   /** Records the first status of the orders this import created, and counts what happened. */
   finish(): OrderCounts {
     this.flush();
+    for (const [orderId, placedAt] of this.laterTimes) {
+      this.statements.moveTime.run(placedAt, this.now, this.source, orderId);
+      const { lines, outcome, guest } = unpack(this.seen.get(orderId)!);
+      if (outcome === "unchanged") this.seen.set(orderId, pack(lines, "updated", guest));
+    }
     this.rebuildIndexes();
     this.statements.firstStatuses.run(this.now, this.importId, this.lastIdBefore);
     const counts: OrderCounts = {
@@ -270,6 +336,10 @@ export class OrderWriter {
     }
     return counts;
   }
+}
+
+function min(a: string, b: string): string {
+  return a < b ? a : b;
 }
 
 /** Lines without a line id are keyed by their position within the order in this file. */
