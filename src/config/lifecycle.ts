@@ -137,14 +137,21 @@ function cadenceSchema(defaults: {
 export type WeeklyCeiling = { count: number } | { percent: number };
 const weeklyCeiling = z
   .union([
-    z.number().int({ error: "expected a whole number or a percentage like \"3%\"" }).min(0),
-    z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a whole number or a percentage like "3%"' }),
+    z.number().int({ error: 'expected a whole number or a percentage like "3%"' }).min(0),
+    z
+      .string()
+      .regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a whole number or a percentage like "3%"' }),
   ])
   .transform((v): WeeklyCeiling => (typeof v === "number" ? { count: v } : { percent: parseFloat(v) }));
 
+/** A percentage ceiling is never below this many a week: in a shop of 60 customers, 4 % would be 3. */
+export const MIN_PERCENT_CEILING = 5;
+
 /** The ceiling for a shop with `base` customers (with a purchase and an email address). */
 export function ceilingFor(ceiling: WeeklyCeiling, base: number): number {
-  return "count" in ceiling ? ceiling.count : Math.ceil((ceiling.percent / 100) * base);
+  return "count" in ceiling
+    ? ceiling.count
+    : Math.max(MIN_PERCENT_CEILING, Math.ceil((ceiling.percent / 100) * base));
 }
 
 /**
@@ -170,7 +177,7 @@ export const winbackSchema = z.strictObject({
     .int({ error: "expected whole seconds" })
     .min(0, { error: "expected 0 or more" })
     .default(20),
-  backlog_per_week: weeklyCeiling.prefault("3%"),
+  customers_per_week: weeklyCeiling.prefault("4%"),
   not_offered: z.array(namePattern).default(NOT_OFFERED),
 });
 

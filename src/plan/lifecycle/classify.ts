@@ -165,7 +165,9 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
         const crossed = first + Math.ceil(crossingAge(fit, s, threshold) * DAYS_PER_WEEK - 1e-9);
         return Math.min(today, Math.max(last + Math.ceil(newUntil), crossed));
       };
-      sinceDay = crossedDay({ warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[overdue]);
+      sinceDay = crossedDay(
+        { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[overdue],
+      );
       lapsedDay = crossedDay(config.warm_below);
     }
     if (overdue === null && n >= 2) {

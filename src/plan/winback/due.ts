@@ -60,8 +60,9 @@ export function isoWeekDays(day: number): { monday: number; sunday: number } {
  */
 export function dueWinbackEmails(
   db: Db,
-  config: Pick<Config, "timezone" | "winback">,
+  config: Pick<Config, "timezone" | "winback" | "replenishment">,
   now: string,
+  options: { favourites?: boolean } = {},
 ): DueWinbackEmail[] {
   const today = makeDayOf(config.timezone)(now);
   const { sunday } = isoWeekDays(today);
@@ -78,13 +79,14 @@ export function dueWinbackEmails(
         locale: string | null;
         accepts_marketing: number | null;
         lapsed_on: string;
-        contacted: number;
+        last_contacted_on: string | null;
       }
     >(
       `SELECT l.customer_id, l.status, l.since, c.email, c.name, c.first_name, c.locale, c.accepts_marketing,
               COALESCE(l.lapsed_on, l.since) AS lapsed_on,
-              EXISTS (SELECT 1 FROM outbox o WHERE o.customer_id = l.customer_id AND o.marketing = 1
-                        AND o.idempotency_key LIKE 'winback:%' AND o.created_at >= l.last_order_on) AS contacted
+              (SELECT substr(max(o.created_at), 1, 10) FROM outbox o WHERE o.customer_id = l.customer_id
+                 AND o.marketing = 1 AND o.idempotency_key LIKE 'winback:%' AND o.created_at >= l.last_order_on)
+                AS last_contacted_on
        FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id
        WHERE l.status IN ('warm', 'cold', 'lost') AND c.email IS NOT NULL
        ORDER BY l.customer_id`,
@@ -96,10 +98,17 @@ export function dueWinbackEmails(
     if (template === null) continue;
     const slot = currentSlot(row.status, dayNumber(row.since), sunday, config.winback);
     if (slot === null) continue;
-    const { since: _since, contacted, ...customer } = row;
+    // A customer mailed less than every_days ago (the first email of someone who waited, then their
+    // slot moved on) is not due yet: the cadence counts from the email they got.
+    if (
+      row.last_contacted_on !== null &&
+      today - dayNumber(row.last_contacted_on) < config.winback[row.status].every_days
+    )
+      continue;
+    const { since: _since, last_contacted_on, ...customer } = row;
     due.push({
       ...customer,
-      contacted: contacted === 1,
+      contacted: last_contacted_on !== null,
       n: slot.n,
       due_on: dayString(slot.dueDay),
       idempotency_key: `winback:${row.customer_id}:${row.status}:${slot.n}`,
@@ -107,6 +116,7 @@ export function dueWinbackEmails(
       favourite_products: [],
     });
   }
+  if (options.favourites ?? true) withFavourites(db, config, due, now);
   return due;
 }
 
