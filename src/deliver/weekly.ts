@@ -42,6 +42,8 @@ export interface QueueReport {
   /** Emails to customers (carts and win-back) queued by this run with an address: what the surge check weighs. */
   customer_messages: number;
   winback: WinbackQueueReport;
+  /** The surge check of this batch (`stopped`: the caller must roll it back). */
+  surge: SurgeReport;
   /** "surge notice": the run stopped and the operator got the `surge:<week>` notice instead. */
   digest: "queued" | "exists" | "no operator.email" | "surge notice";
   /** Who gets what (for --dry-run). */
@@ -61,9 +63,14 @@ type CustomerRow = CartPayload["customer"];
 export interface QueueOptions {
   /** Backlog customers to release on top of the weekly ceiling (Infinity: all). */
   releaseBacklog?: number;
+  /** --confirm-surge: a batch over the surge limit goes anyway. */
+  confirmSurge?: boolean;
 }
 
-type QueueConfig = Pick<Config, "currency" | "operator" | "timezone" | "winback" | "replenishment">;
+type QueueConfig = Pick<
+  Config,
+  "currency" | "operator" | "timezone" | "winback" | "replenishment" | "delivery"
+>;
 
 /** Steps 2 and 3; call inside a transaction. */
 export function queueWeek(
@@ -92,9 +99,19 @@ export function queueWeek(
         ceiling: 0,
         released_this_week: 0,
         released: 0,
+        released_lapsed_before_start: 0,
         waiting: 0,
         waiting_lapsed_before_start: 0,
       },
+    },
+    surge: {
+      batch: 0,
+      usual: null,
+      limit: 0,
+      rule: "",
+      stopped: false,
+      confirmed: false,
+      confirm_with: CONFIRM_SURGE,
     },
     digest: "no operator.email",
     messages: [],
@@ -122,11 +139,13 @@ export function queueWeek(
     });
   }
   queueWinback(db, config, outbox, week, now, report, options.releaseBacklog ?? 0);
+  report.surge = surgeCheck(db, config, week, report.customer_messages, Boolean(options.confirmSurge));
   const operator = config.operator.email;
   if (operator) {
     const key = `digest:${week.week}`;
     const payload = digestPayload(db, week, dueTasksForDigest(db, config, now), {
       backlog: report.winback.backlog,
+      surge: report.surge.confirmed ? report.surge : null,
     });
     if (
       outbox.enqueue(
@@ -288,7 +307,7 @@ export function digestPayload(
     }),
     task_count: tasks.length,
     tasks: tasks.slice(0, DIGEST_MAX_TASKS),
-    queued: queuedThisWeek(db, week),
+    queued: extras.surge?.stopped && extras.held ? extras.held : queuedThisWeek(db, week),
     backlog: extras.backlog
       ? {
           waiting: extras.backlog.waiting,
@@ -435,14 +454,12 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
   const week = isoWeekOf(options.now, options.config.timezone);
   let planned: PlanReport;
   let queued: QueueReport;
-  let surge: SurgeReport;
   if (options.dryRun) {
     db.exec("BEGIN IMMEDIATE");
     try {
       // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
       planned = await runPlan(db, options.config, options.now);
       queued = queueWeek(db, options.config, week, options.now, options.limit, queueOptions(options));
-      surge = surgeCheck(db, options.config, week, queued.customer_messages, Boolean(options.confirmSurge));
     } finally {
       // SQLite may have rolled back already (a full disk, an I/O error): the cause must not be hidden.
       if (db.inTransaction) db.exec("ROLLBACK");
@@ -450,7 +467,7 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
   } else {
     // Step 1 — plan (comeback plan: reminders, lifecycle, tasks), as of now.
     planned = await runPlan(db, options.config, options.now);
-    ({ queued, surge } = queueOrStop(db, options, week));
+    queued = queueOrStop(db, options, week);
   }
   const send = options.dryRun ? emptySendReport() : await sendDue(db, options.send());
   const { due: _due, suppressed: _suppressed, ...sendCounts } = send;
@@ -465,31 +482,26 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     send,
     would_send: options.dryRun ? queued.messages : [],
     winback: queued.winback,
-    surge,
+    surge: queued.surge,
   };
 }
 
 function queueOptions(options: WeeklyOptions): QueueOptions {
-  return { releaseBacklog: options.releaseBacklog ?? 0 };
+  return { releaseBacklog: options.releaseBacklog ?? 0, confirmSurge: options.confirmSurge };
 }
 
 /**
  * Steps 2–3 of a real run, then the surge check inside the same transaction: a batch far bigger
  * than usual is rolled back before anything can send it, and only the operator's notice is queued.
  */
-function queueOrStop(
-  db: Db,
-  options: WeeklyOptions,
-  week: IsoWeek,
-): { queued: QueueReport; surge: SurgeReport } {
+function queueOrStop(db: Db, options: WeeklyOptions, week: IsoWeek): QueueReport {
   const { config, now } = options;
   try {
     return db
       .transaction(() => {
         const queued = queueWeek(db, config, week, now, options.limit, queueOptions(options));
-        const surge = surgeCheck(db, config, week, queued.customer_messages, Boolean(options.confirmSurge));
-        if (surge.stopped) throw new SurgeStop(queued, surge);
-        return { queued, surge };
+        if (queued.surge.stopped) throw new SurgeStop(queued, queued.surge);
+        return queued;
       })
       .immediate();
   } catch (error) {
@@ -509,12 +521,15 @@ function queueOrStop(
         backlog: {
           ...backlog,
           released: 0,
+          released_lapsed_before_start: 0,
           released_this_week: backlog.released_this_week - backlog.released,
           waiting: backlog.waiting + backlog.released,
+          waiting_lapsed_before_start:
+            backlog.waiting_lapsed_before_start + backlog.released_lapsed_before_start,
         },
       },
       messages: [],
     };
-    return { queued: stopped, surge: error.surge };
+    return stopped;
   }
 }

@@ -26,6 +26,8 @@ export interface BacklogReport {
   released_this_week: number;
   /** Of those, released by this run (within the ceiling, or by --release-backlog). */
   released: number;
+  /** Of those, how many lapsed before first_planned_on. */
+  released_lapsed_before_start: number;
   /** Customers due a first win-back email who wait for a later week. */
   waiting: number;
   /** Of those, how many lapsed before first_planned_on (the backlog proper). */
@@ -47,7 +49,13 @@ export function splitBacklog(
   due: readonly DueWinbackEmail[],
   firstPlannedOn: string | null,
   allowance: number,
-): { send: DueWinbackEmail[]; released: number; waiting: number; waitingBeforeStart: number } {
+): {
+  send: DueWinbackEmail[];
+  released: number;
+  releasedBeforeStart: number;
+  waiting: number;
+  waitingBeforeStart: number;
+} {
   const send: DueWinbackEmail[] = [];
   const first: DueWinbackEmail[] = [];
   for (const email of due) (email.contacted ? send : first).push(email);
@@ -56,13 +64,14 @@ export function splitBacklog(
   );
   const released = first.slice(0, Math.max(0, allowance));
   const waiting = first.slice(released.length);
-  const beforeStart =
-    firstPlannedOn === null ? 0 : waiting.filter((e) => e.lapsed_on < firstPlannedOn).length;
+  const beforeStart = (list: DueWinbackEmail[]) =>
+    firstPlannedOn === null ? 0 : list.filter((e) => e.lapsed_on < firstPlannedOn).length;
   return {
     send: [...send, ...released],
     released: released.length,
+    releasedBeforeStart: beforeStart(released),
     waiting: waiting.length,
-    waitingBeforeStart: beforeStart,
+    waitingBeforeStart: beforeStart(waiting),
   };
 }
 
@@ -109,6 +118,7 @@ export function selectWinback(
       ceiling,
       released_this_week: before + split.released,
       released: split.released,
+      released_lapsed_before_start: split.releasedBeforeStart,
       waiting: split.waiting,
       waiting_lapsed_before_start: split.waitingBeforeStart,
     },
