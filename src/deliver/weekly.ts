@@ -1,7 +1,9 @@
 /**
- * The Monday batch: plan, assemble the week's carts, queue one email per new cart and the operator's
- * digest, then send what is due. Steps 2–3 are one transaction, so a run killed before it commits
- * leaves nothing behind, and a run after it commits finds the carts and queues nothing twice.
+ * The Monday batch: plan, assemble the week's carts, queue one email per new cart, the win-back
+ * emails due and the operator's digest, check the batch against the shop's usual one (the surge
+ * guard), then send what is due. Steps 2–4 are one transaction, so a run killed before it commits
+ * leaves nothing behind, a run after it commits finds the carts and queues nothing twice, and a
+ * batch the surge guard stops is rolled back before anything could send it.
  */
 import type { Config } from "../config/schema.js";
 import type { Db } from "../store/open.js";
@@ -72,7 +74,10 @@ type QueueConfig = Pick<
   "currency" | "operator" | "timezone" | "winback" | "replenishment" | "delivery"
 >;
 
-/** Steps 2 and 3; call inside a transaction. */
+/**
+ * Steps 2–4; call inside a transaction. The surge check (step 4) only reports: a caller that sends
+ * must roll a stopped batch back (queueOrStop).
+ */
 export function queueWeek(
   db: Db,
   config: QueueConfig,
@@ -172,9 +177,9 @@ export function queueWeek(
 
 /**
  * The win-back emails the cadence has due this week, one per customer, status and contact slot
- * (`winback:<customer>:<status>:<n>`): queued once, however often the batch runs. Customers who
- * lapsed before comeback first planned the shop wait in the backlog and are released at
- * `winback.customers_per_week` (src/plan/winback/backlog.ts).
+ * (`winback:<customer>:<status>:<n>`): queued once, however often the batch runs. At most
+ * `winback.customers_per_week` customers a week get their first one, the most recently lapsed first;
+ * the others wait (src/plan/winback/backlog.ts).
  */
 function queueWinback(
   db: Db,

@@ -28,7 +28,9 @@ interface WeeklyFlags {
 export function registerWeekly(program: Command): void {
   program
     .command("weekly")
-    .description("the Monday batch: plan, make this week's carts, queue their emails and the digest, send")
+    .description(
+      "the Monday batch: plan, make this week's carts, queue their emails, the win-back emails and the digest, send",
+    )
     .option("--now <time>", NOW_HELP)
     .option(
       "--dry-run",
@@ -54,7 +56,7 @@ Safe to run twice: a customer gets one cart a week and each email is queued once
 Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unreachable: exit 69.
 A batch far bigger than the shop's usual one is not queued nor sent: exit 3, a notice to operator.email;
   comeback weekly --confirm-surge          sends it after you have looked
-  comeback weekly --release-backlog 200    mails 200 more customers who lapsed before comeback started`,
+  comeback weekly --release-backlog 200    200 more waiting customers get their first win-back email`,
     )
     .action(async (flags: WeeklyFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
