@@ -146,7 +146,7 @@ describe("when a one-order customer stops being new", () => {
   });
 });
 
-function due(customer: number, lapsed: string, contacted = false): DueWinbackEmail {
+function due(customer: number, lapsed: string, contacted = false, reachable = true): DueWinbackEmail {
   return {
     customer_id: customer,
     status: "warm",
@@ -161,6 +161,7 @@ function due(customer: number, lapsed: string, contacted = false): DueWinbackEma
     accepts_marketing: null,
     lapsed_on: lapsed,
     contacted,
+    reachable,
     favourite_products: [],
   };
 }
@@ -178,6 +179,9 @@ describe("the week's win-back emails", () => {
     expect(split.send.map((e) => e.customer_id)).toEqual([3, 4, 2]);
     expect(split).toMatchObject({ released: 2, releasedBeforeStart: 1, waiting: 2, waitingBeforeStart: 2 });
     expect(splitBacklog(list, "2026-03-02", 0).send.map((e) => e.customer_id)).toEqual([3]);
+    // Someone who opted out comes after everyone the outbox would send to.
+    const optedOut = [due(6, "2026-03-04", false, false), ...list];
+    expect(splitBacklog(optedOut, "2026-03-02", 2).send.map((e) => e.customer_id)).toEqual([3, 4, 2]);
   });
 
   it("have a ceiling that is a count, or a share of the customers never below five", () => {

@@ -43,7 +43,8 @@ export interface WinbackSelection {
 /**
  * Pure: the due emails split into those to queue now and those that wait. Follow-ups (a customer
  * already mailed since their last order) always go; first emails up to `allowance`, most recently
- * lapsed first, then by customer so every run picks the same ones.
+ * lapsed first, then by customer so every run picks the same ones, customers who opted out or whose
+ * address is suppressed after all others.
  */
 export function splitBacklog(
   due: readonly DueWinbackEmail[],
@@ -59,8 +60,17 @@ export function splitBacklog(
   const send: DueWinbackEmail[] = [];
   const first: DueWinbackEmail[] = [];
   for (const email of due) (email.contacted ? send : first).push(email);
+  // Those the outbox would skip (opted out, suppressed) last: the ceiling is for emails that go out.
   first.sort((a, b) =>
-    a.lapsed_on === b.lapsed_on ? a.customer_id - b.customer_id : a.lapsed_on < b.lapsed_on ? 1 : -1,
+    a.reachable !== b.reachable
+      ? a.reachable
+        ? -1
+        : 1
+      : a.lapsed_on === b.lapsed_on
+        ? a.customer_id - b.customer_id
+        : a.lapsed_on < b.lapsed_on
+          ? 1
+          : -1,
   );
   const released = first.slice(0, Math.max(0, allowance));
   const waiting = first.slice(released.length);

@@ -40,6 +40,8 @@ export interface DueWinbackEmail {
   lapsed_on: string;
   /** True when a win-back email was queued for them since their last order (a backlog customer so is released). */
   contacted: boolean;
+  /** False when they opted out or their address is suppressed: the outbox will skip their email. */
+  reachable: boolean;
   favourite_products: FavouriteProduct[];
 }
 
@@ -80,13 +82,16 @@ export function dueWinbackEmails(
         accepts_marketing: number | null;
         lapsed_on: string;
         last_contacted_on: string | null;
+        reachable: number;
       }
     >(
       `SELECT l.customer_id, l.status, l.since, c.email, c.name, c.first_name, c.locale, c.accepts_marketing,
               COALESCE(l.lapsed_on, l.since) AS lapsed_on,
               (SELECT substr(max(o.created_at), 1, 10) FROM outbox o WHERE o.customer_id = l.customer_id
                  AND o.marketing = 1 AND o.idempotency_key LIKE 'winback:%' AND o.created_at >= l.last_order_on)
-                AS last_contacted_on
+                AS last_contacted_on,
+              c.accepts_marketing IS NOT 0 AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.address = c.email)
+                AS reachable
        FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id
        WHERE l.status IN ('warm', 'cold', 'lost') AND c.email IS NOT NULL
        ORDER BY l.customer_id`,
@@ -105,9 +110,10 @@ export function dueWinbackEmails(
       today - dayNumber(row.last_contacted_on) < config.winback[row.status].every_days
     )
       continue;
-    const { since: _since, last_contacted_on, ...customer } = row;
+    const { since: _since, last_contacted_on, reachable, ...customer } = row;
     due.push({
       ...customer,
+      reachable: reachable === 1,
       contacted: last_contacted_on !== null,
       n: slot.n,
       due_on: dayString(slot.dueDay),
