@@ -124,6 +124,11 @@ describe("when a one-order customer stops being new", () => {
     // The thresholds keep their spacing: cold 1 × gap (30 days) later.
     expect(classify(once, 1230, rhythm)).toMatchObject({ status: "cold", lapsedDay: 1200 });
     expect(classify(once, 5000, { ...rhythm, newUntilDays: null }).status).toBe("new");
+    // A second order within that time is a new customer's, not a customer won back.
+    expect(classify([1000, 1100], 1110, { ...rhythm, newUntilDays: undefined }).status).toBe("won_back");
+    expect(classify([1000, 1100], 1110, rhythm).status).toBe("active");
+    // …and one after it, from the status they had (cold at 250 days: warm at 200, cold 30 days later).
+    expect(classify([1000, 1250], 1260, rhythm)).toMatchObject({ status: "won_back", wonBackFrom: "cold" });
     // A repeat customer is untouched.
     expect(classify([900, 930], 1200, rhythm).status).toBe(
       classify([900, 930], 1200, { ...rhythm, newUntilDays: undefined }).status,

@@ -129,7 +129,10 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
   const daysSinceLast = today - last;
   const gap = typicalGap(days, n - 1, shopGap);
   // Only a one-order customer waits for the shop's second-order estimate; null means "always new".
-  const newUntil = n === 1 && ctx.newUntilDays !== undefined ? (ctx.newUntilDays ?? Infinity) : 0;
+  const newUntilOne = ctx.newUntilDays === undefined ? 0 : (ctx.newUntilDays ?? Infinity);
+  const newUntil = n === 1 ? newUntilOne : 0;
+  // A second order within that time came from a new customer, not one won back.
+  const cameBackNew = n === 2 && last - first < newUntilOne;
   let lapsedDay: number | null = null;
 
   let overdue: OverdueStatus | null;
@@ -149,9 +152,10 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     overdue = overdueByDays(daysSinceLast, t);
     sinceDay = overdue === null ? (n === 1 ? first : last) : last + Math.ceil(t[overdue]);
     if (overdue !== null) lapsedDay = last + Math.ceil(t.warm);
-    if (overdue === null && n >= 2) {
+    if (overdue === null && n >= 2 && !cameBackNew) {
       // They were overdue, by the rhythm they had then, on the day they ordered again.
-      const before = rhythmThresholds(typicalGap(days, n - 2, shopGap), config);
+      const rhythmBefore = rhythmThresholds(typicalGap(days, n - 2, shopGap), config);
+      const before = n === 2 ? notBeforeNewUntil(rhythmBefore, newUntilOne) : rhythmBefore;
       wonBackFrom = overdueByDays(last - days[n - 2]!, before);
     }
   } else {
@@ -170,7 +174,7 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
       );
       lapsedDay = crossedDay(config.warm_below);
     }
-    if (overdue === null && n >= 2) {
+    if (overdue === null && n >= 2 && !cameBackNew) {
       const before = summaryInWeeks(days.slice(0, n - 1), last);
       wonBackFrom = overdueByScore(bgnbdScore(fit, before), config);
     }
