@@ -57,8 +57,10 @@ export function isoWeekDays(day: number): { monday: number; sunday: number } {
  * The win-back emails due in the ISO week of `now`: for each warm, cold or lost customer whose
  * cadence has an email, the contact slot in force at the end of that week. A slot that fell due
  * earlier and was not yet sent is still returned; the idempotency key
- * `winback:<customer>:<status>:<n>` keeps the outbox from sending any slot twice. A customer who
- * ordered again is won back (or active) and gets none.
+ * `winback:<customer>:<status>:<n>` keeps the outbox from sending any slot twice, and no slot is due
+ * sooner than `every_days` after the customer's previous win-back email. A customer who ordered
+ * again is won back (or active) and gets none. How many get their first one this week is
+ * selectWinback's (backlog.ts) to decide; products are filled in unless `favourites: false`.
  */
 export function dueWinbackEmails(
   db: Db,
