@@ -6,6 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { parts } from "../deliver-helpers.js";
 import { query, run, SHARED_DATA, workspace } from "../helpers.js";
@@ -240,4 +242,64 @@ describe.skipIf(!haveShopify)("a real Shopify shop's first two Mondays", () => {
     expect(reports[1]!.winback.backlog.waiting).toBeGreaterThan(0);
     for (const row of winbackRows(db)) expect(row.payload).not.toMatch(/"name":"(Tip|[^"]*Gift Card[^"]*)"/i);
   });
+});
+
+const UK = join(SHARED_DATA, "online-retail", "online_retail_2010-12_2011-12.csv.gz");
+const haveUk = existsSync(UK);
+if (!haveUk) console.warn(`SKIPPED: the five-week export test needs ${UK} (../shared/data beside the repo)`);
+
+describe.skipIf(!haveUk)("a shop whose export covers only five weeks (the issue's case)", () => {
+  it("does not call its one-time buyers lapsed a month after their order", async () => {
+    // The UK retailer's invoices of 2011-10-03 to 2011-11-06, and a customers file giving each an address.
+    const records = parse(gunzipSync(readFileSync(UK)), { raw: true, from_line: 1 }) as unknown as {
+      record: string[];
+      raw: string;
+    }[];
+    const lines = [records[0]!.raw.trimEnd()];
+    const ids = new Set<string>();
+    for (const { record, raw } of records.slice(1)) {
+      const at = record[4]!;
+      if (at < "2011-10-03" || at >= "2011-11-07") continue;
+      lines.push(raw.trimEnd());
+      if (record[6]) ids.add(record[6].replace(/\.0$/, ""));
+    }
+    const dir = workspace(`timezone: Europe/London
+currency: GBP
+secret: \${COMEBACK_SECRET}
+profiles:
+  uk:
+    kind: orders
+    columns: { order_id: InvoiceNo, sku: StockCode, product_name: Description, quantity: Quantity,
+               ordered_at: InvoiceDate, unit_price: UnitPrice, customer_id: CustomerID }
+`);
+    writeFileSync(join(dir, "orders.csv"), lines.join("\n") + "\n");
+    writeFileSync(
+      join(dir, "customers.csv"),
+      ["customer_id,email", ...[...ids].map((id) => `${id},c${id}@example.com`)].join("\n") + "\n",
+    );
+    for (const args of [
+      ["import", "orders", "orders.csv", "--profile", "uk"],
+      ["import", "customers", "customers.csv"],
+    ]) {
+      const result = await run(args, { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const db = join(dir, "comeback.db");
+    for (const monday of ["2011-11-07T09:00", "2011-11-14T09:00"]) {
+      const result = await weekly(dir, monday);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const [reachable] = query<{ n: number }>(
+      db,
+      "SELECT count(*) AS n FROM customer_lifecycle l JOIN customers c ON c.id = l.customer_id WHERE c.email IS NOT NULL",
+    );
+    // Before: 689 win-back emails to 468 of these 1,589 customers in the two weeks (29 %).
+    const mailed = new Set(winbackRows(db).map((r) => r.customer)).size;
+    expect(mailed / reachable!.n).toBeLessThanOrEqual(0.1);
+    const [oneOrderLapsed] = query<{ n: number }>(
+      db,
+      "SELECT count(*) AS n FROM customer_lifecycle WHERE orders = 1 AND status IN ('warm', 'cold', 'lost')",
+    );
+    expect(oneOrderLapsed!.n).toBe(0);
+  }, 120_000);
 });
