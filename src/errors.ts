@@ -6,6 +6,8 @@ export const ExitCode = {
   ok: 0,
   bug: 1,
   usage: 2,
+  /** weekly stopped before sending a batch far bigger than usual; confirm with --confirm-surge. */
+  surge: 3,
   dataError: 65,
   noInput: 66,
   unavailable: 69,
@@ -63,5 +65,15 @@ export class LockedError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message: string) {
     super(message, ExitCode.unavailable);
+  }
+}
+
+/**
+ * `weekly` stopped before sending a batch far bigger than the shop's usual one (exit 3: outside the
+ * sysexits range on purpose, it is no failure of input, service or config, but a question to a human).
+ */
+export class SurgeStoppedError extends AppError {
+  constructor(message: string) {
+    super(message, ExitCode.surge);
   }
 }

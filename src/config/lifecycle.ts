@@ -3,6 +3,7 @@
  * drifted, and how often a manager calls and an email goes out to win them back.
  */
 import * as z from "zod";
+import { namePattern } from "./replenishment.js";
 
 /** A section or object where an empty YAML value means "the default". */
 function orDefault<T extends z.ZodType>(schema: T, fallback: unknown) {
@@ -37,6 +38,9 @@ export const lifecycleSchema = z
     warm_below: probability.default(0.7),
     cold_below: probability.default(0.4),
     lost_below: probability.default(0.15),
+    // A one-order customer is new until this share of the shop's second orders has happened (see
+    // src/plan/lifecycle/second-order.ts).
+    new_until_quantile: probability.default(0.9),
   })
   .superRefine((c, ctx) => {
     const order = (
@@ -126,6 +130,44 @@ function cadenceSchema(defaults: {
   );
 }
 
+/**
+ * A weekly ceiling: a number of customers, or a share ("3%") of the customers with a purchase and an
+ * email address (so one default fits a shop of 300 and one of 30,000).
+ */
+export type WeeklyCeiling = { count: number } | { percent: number };
+const weeklyCeiling = z
+  .union([
+    z.number().int({ error: 'expected a whole number or a percentage like "3%"' }).min(0),
+    z
+      .string()
+      .regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error: 'expected a whole number or a percentage like "3%"' }),
+  ])
+  .transform((v): WeeklyCeiling => (typeof v === "number" ? { count: v } : { percent: parseFloat(v) }));
+
+/** A percentage ceiling is never below this many a week: in a shop of 60 customers, 4 % would be 3. */
+export const MIN_PERCENT_CEILING = 5;
+
+/** The ceiling for a shop with `base` customers (with a purchase and an email address). */
+export function ceilingFor(ceiling: WeeklyCeiling, base: number): number {
+  return "count" in ceiling
+    ? ceiling.count
+    : Math.max(MIN_PERCENT_CEILING, Math.ceil((ceiling.percent / 100) * base));
+}
+
+/**
+ * Lines a win-back email never offers however often they were bought: tips, shipping and postage,
+ * gift cards, fees and manual adjustments (names as Shopify, the UK retailer and German and Russian
+ * shops write them).
+ */
+export const NOT_OFFERED = [
+  "(?i)^\\s*tips?\\b",
+  "(?i)\\b(shipping|postage|carriage|delivery charge|versand|porto)",
+  "(?i)gift ?card|gutschein|geschenkkarte|подарочн",
+  "(?i)\\b(fee|fees|bank charges|commission|discount|rabatt|trinkgeld)\\b",
+  "(?i)^\\s*manual\\s*$",
+  "(?i)доставк|чаев|скидк",
+];
+
 export const winbackSchema = z.strictObject({
   warm: cadenceSchema({ every_days: 14, call: true, email: "winback-warm", max_contacts: null }),
   cold: cadenceSchema({ every_days: 30, call: true, email: "winback-cold", max_contacts: null }),
@@ -135,6 +177,8 @@ export const winbackSchema = z.strictObject({
     .int({ error: "expected whole seconds" })
     .min(0, { error: "expected 0 or more" })
     .default(20),
+  customers_per_week: weeklyCeiling.prefault("4%"),
+  not_offered: z.array(namePattern).default(NOT_OFFERED),
 });
 
 export type WinbackConfig = z.output<typeof winbackSchema>;

@@ -21,7 +21,7 @@ const text = z
   .preprocess((value) => (typeof value === "number" ? String(value) : value), z.string())
   .refine((s) => s.trim() !== "", { error: "expected a non-empty string" });
 
-const namePattern = z.string().superRefine((pattern, ctx) => {
+export const namePattern = z.string().superRefine((pattern, ctx) => {
   try {
     compileNamePattern(pattern);
   } catch (error) {

@@ -270,6 +270,9 @@ export const deliverySchema = z.strictObject({
   min_hours_between: z.number().min(0).default(72),
   window: sendWindow.prefault("08:00-20:00"),
   unsubscribe_mailto: mailbox.nullable().default(null),
+  // A run that would queue more than this many times the shop's usual batch stops before sending
+  // (see surgeCheck in src/deliver/weekly.ts).
+  surge_factor: z.number().gt(1, { error: "expected a number greater than 1" }).default(3),
   smtp: section(smtpSchema, {}),
 });
 

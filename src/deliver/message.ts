@@ -67,6 +67,39 @@ export interface DigestPayload {
   /** Open call tasks due (all of them), and the first of them listed. */
   task_count: number;
   tasks: TaskRow[];
+  /** The emails to customers queued this week, by kind (absent in digests stored before it existed). */
+  queued?: DigestQueued;
+  /** The win-back backlog: how many wait, the weekly ceiling, how many got their first email this week. */
+  backlog?: { waiting: number; ceiling: number; released_this_week: number } | null;
+  /** A run stopped before sending because its batch was far bigger than usual (or confirmed despite it). */
+  surge?: (SurgeReport & { held: DigestQueued | null }) | null;
+}
+
+/** Emails to customers by kind. */
+export interface DigestQueued {
+  carts: number;
+  winback: number;
+  winback_warm: number;
+  winback_cold: number;
+  winback_lost: number;
+}
+
+/** The surge check of one weekly run (see surgeCheck in src/deliver/weekly.ts). */
+export interface SurgeReport {
+  /** Emails to customers this run queues (or would have). */
+  batch: number;
+  /** The largest weekly batch of the last weeks; null: none (the first run, or after a pause). */
+  usual: number | null;
+  /** A batch above this stops the run. */
+  limit: number;
+  /** How the limit was set, in words: "3 × the usual 40 a week", "first run: 10 % of 512 customers". */
+  rule: string;
+  /** True: nothing of this batch was queued or sent. */
+  stopped: boolean;
+  /** True: the batch was over the limit and --confirm-surge let it through. */
+  confirmed: boolean;
+  /** The command that sends it anyway. */
+  confirm_with: string;
 }
 
 export interface OutgoingMessage {

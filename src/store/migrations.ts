@@ -291,6 +291,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE products ADD COLUMN variant_id TEXT;
   `,
+  // 8: when comeback first planned this shop, so "lapsed before comeback" (the win-back backlog,
+  // mailed at a weekly ceiling) stays the same across runs, --now replays and re-imports; and the day
+  // each drifting customer first became overdue since their last order (the backlog's order). A shop
+  // planned before this migration counts from its last plan.
+  `
+  CREATE TABLE comeback_start (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    first_planned_on TEXT NOT NULL,          -- YYYY-MM-DD, shop time: the day of the first plan's now
+    first_planned_at TEXT NOT NULL           -- that plan's now (UTC)
+  );
+  INSERT INTO comeback_start (id, first_planned_on, first_planned_at)
+    SELECT 1, as_of_day, as_of FROM lifecycle_state WHERE id = 1;
+  ALTER TABLE customer_lifecycle ADD COLUMN lapsed_on TEXT; -- warm/cold/lost: the day they first became overdue
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import { ConfigError, InputMissingError } from "../../src/errors.js";
+import { NOT_OFFERED } from "../../src/config/lifecycle.js";
 import { interpolateString } from "../../src/config/env.js";
 import { loadConfig, parseConfigText, type LoadedConfig } from "../../src/config/load.js";
 import {
@@ -505,13 +506,17 @@ describe("lifecycle and winback sections", () => {
       warm_below: 0.7,
       cold_below: 0.4,
       lost_below: 0.15,
+      new_until_quantile: 0.9,
     });
     expect(config.winback).toEqual({
       warm: { every_days: 14, call: true, email: "winback-warm", max_contacts: null },
       cold: { every_days: 30, call: true, email: "winback-cold", max_contacts: null },
       lost: { every_days: 60, call: false, email: "winback-lost", max_contacts: 3 },
       min_call_seconds: 20,
+      customers_per_week: { percent: 4 },
+      not_offered: NOT_OFFERED,
     });
+    expect(config.delivery.surge_factor).toBe(3);
   });
 
   it("keeps a status's other defaults when one key is set, and email: false means none", async () => {

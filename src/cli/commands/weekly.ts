@@ -16,18 +16,23 @@ import {
   watchSignals,
 } from "../deliver-run.js";
 import { plural, print, printJson, table, warn } from "../output.js";
+import { SurgeStoppedError } from "../../errors.js";
 
 interface WeeklyFlags {
   now?: string;
   dryRun?: boolean;
   limit?: number;
   json?: boolean;
+  confirmSurge?: boolean;
+  releaseBacklog?: number | true;
 }
 
 export function registerWeekly(program: Command): void {
   program
     .command("weekly")
-    .description("the Monday batch: plan, make this week's carts, queue their emails and the digest, send")
+    .description(
+      "the Monday batch: plan, make this week's carts, queue their emails, the win-back emails and the digest, send",
+    )
     .option("--now <time>", NOW_HELP)
     .option(
       "--dry-run",
@@ -35,6 +40,12 @@ export function registerWeekly(program: Command): void {
     )
     .option("--limit <n>", "make at most N new carts and attempt at most N messages", positiveInteger)
     .option("--json", "print one JSON report")
+    .option("--confirm-surge", "send this week's batch even if it is far bigger than usual (see exit 3)")
+    .option(
+      "--release-backlog [n]",
+      "also give N (default: all) waiting customers their first win-back email now, beyond winback.customers_per_week",
+      positiveInteger,
+    )
     .addHelpText(
       "after",
       `
@@ -44,7 +55,10 @@ Examples:
   comeback weekly --now 2026-03-02T07:00   the batch as it would run that Monday (shop time)
 
 Safe to run twice: a customer gets one cart a week and each email is queued once (cart:<customer>:<week>).
-Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unreachable: exit 69.`,
+Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unreachable: exit 69.
+A batch far bigger than the shop's usual one is not queued nor sent: exit 3, a notice to operator.email;
+  comeback weekly --confirm-surge          sends it after you have looked
+  comeback weekly --release-backlog 200    200 more waiting customers get their first win-back email`,
     )
     .action(async (flags: WeeklyFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
@@ -70,6 +84,8 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
             dryRun: flags.dryRun,
             limit: flags.limit,
             config,
+            confirmSurge: flags.confirmSurge,
+            releaseBacklog: flags.releaseBacklog === true ? Infinity : flags.releaseBacklog,
             send: () =>
               sendOptions(config, setup, log, {
                 now: clockFor(now, flags.now !== undefined),
@@ -81,6 +97,7 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
           if (flags.json) printJson({ ...report, data_checks: checks });
           else printWeekly(report);
           throwIfInterrupted(report.send);
+          throwIfSurge(report);
         } finally {
           lock?.release();
         }
@@ -91,6 +108,33 @@ Holds the run lock: a second weekly or send started meanwhile exits 75. SMTP unr
     });
 }
 
+/** A stopped surge ends the command with exit 3, after its report is printed. */
+function throwIfSurge(report: WeeklyReport): void {
+  const { surge } = report;
+  if (!surge.stopped || report.dry_run) return;
+  throw new SurgeStoppedError(
+    `stopped before sending: this run would queue ${surge.batch} emails to customers, above the limit of ${surge.limit} (${surge.rule}); nothing of it was queued or sent. See who with \`comeback weekly --dry-run\`, then send it with \`${surge.confirm_with}\``,
+  );
+}
+
+/** The win-back and surge lines of the weekly report. */
+function winbackLines(report: WeeklyReport): [string, string][] {
+  const { queued, backlog } = report.winback;
+  const lines: [string, string][] = [
+    ["win-back", `warm ${queued.warm}, cold ${queued.cold}, lost ${queued.lost}`],
+    [
+      "win-back waiting",
+      `${backlog.waiting} (${backlog.waiting_lapsed_before_start} lapsed before comeback started on ${backlog.first_planned_on ?? "-"}); first emails this week ${backlog.released_this_week} of at most ${backlog.ceiling}`,
+    ],
+  ];
+  const { surge } = report;
+  if (surge.stopped)
+    lines.push(["surge", `STOPPED: ${surge.batch} emails, limit ${surge.limit} (${surge.rule})`]);
+  else if (surge.confirmed)
+    lines.push(["surge", `confirmed: ${surge.batch} emails, limit ${surge.limit} (${surge.rule})`]);
+  return lines;
+}
+
 function printWeekly(report: WeeklyReport): void {
   print(
     `${report.dry_run ? "Dry run (nothing written, nothing sent): " : ""}week ${report.week}, now ${report.now}`,
@@ -99,6 +143,7 @@ function printWeekly(report: WeeklyReport): void {
     table([
       ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
       ["queued", `${plural(report.messages.queued, "message")}; digest: ${report.digest}`],
+      ...winbackLines(report),
       ["messages", `${report.dry_run ? "would be " : ""}${sendSummary(report.messages)}`],
     ]),
   );

@@ -34,6 +34,8 @@ export interface Classification {
   expected90: number | null;
   score: number | null;
   wonBackFrom: OverdueStatus | null;
+  /** Warm, cold or lost: the day they first became overdue since their last purchase; else null. */
+  lapsedDay: number | null;
 }
 
 export interface ClassifyContext {
@@ -42,6 +44,12 @@ export interface ClassifyContext {
   shopGap: number;
   /** Under bgnbd: the fit to use. */
   fit: BgnbdFit | null;
+  /**
+   * A one-order customer is `new` until this many days after their purchase (the shop's estimate of
+   * when a second order has become unlikely, see second-order.ts); null: the history can't say, so
+   * they stay new. Omitted: no such floor.
+   */
+  newUntilDays?: number | null;
 }
 
 /** The median of the gaps between consecutive days[from..to] (inclusive), or the shop's gap with fewer than two days. */
@@ -107,6 +115,12 @@ function crossingAge(fit: BgnbdFit, s: CustomerSummary, threshold: number): numb
   return (alpha + s.tx) * Math.pow(((1 - threshold) / threshold) * ((b + s.x - 1) / a), 1 / k) - alpha;
 }
 
+/** The thresholds of a one-order customer moved, keeping their spacing, so that warm comes no sooner than `newUntil`. */
+function notBeforeNewUntil(t: Thresholds, newUntil: number): Thresholds {
+  const delta = Math.max(0, newUntil - t.warm);
+  return { warm: t.warm + delta, cold: t.cold + delta, lost: t.lost + delta };
+}
+
 export function classify(days: readonly number[], today: number, ctx: ClassifyContext): Classification {
   const { config, shopGap, fit } = ctx;
   const n = days.length;
@@ -114,6 +128,12 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
   const last = days[n - 1]!;
   const daysSinceLast = today - last;
   const gap = typicalGap(days, n - 1, shopGap);
+  // Only a one-order customer waits for the shop's second-order estimate; null means "always new".
+  const newUntilOne = ctx.newUntilDays === undefined ? 0 : (ctx.newUntilDays ?? Infinity);
+  const newUntil = n === 1 ? newUntilOne : 0;
+  // A second order within that time came from a new customer, not one won back.
+  const cameBackNew = n === 2 && last - first < newUntilOne;
+  let lapsedDay: number | null = null;
 
   let overdue: OverdueStatus | null;
   let sinceDay: number;
@@ -128,28 +148,33 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     expected90 = expectedPurchases(fit.params, s, EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK);
   }
   if (fit === null || (fit.degenerate !== null && ratesDegenerate(fit.params))) {
-    const t = rhythmThresholds(gap, config);
+    const t = notBeforeNewUntil(rhythmThresholds(gap, config), newUntil);
     overdue = overdueByDays(daysSinceLast, t);
     sinceDay = overdue === null ? (n === 1 ? first : last) : last + Math.ceil(t[overdue]);
-    if (overdue === null && n >= 2) {
+    if (overdue !== null) lapsedDay = last + Math.ceil(t.warm);
+    if (overdue === null && n >= 2 && !cameBackNew) {
       // They were overdue, by the rhythm they had then, on the day they ordered again.
-      const before = rhythmThresholds(typicalGap(days, n - 2, shopGap), config);
+      const rhythmBefore = rhythmThresholds(typicalGap(days, n - 2, shopGap), config);
+      const before = n === 2 ? notBeforeNewUntil(rhythmBefore, newUntilOne) : rhythmBefore;
       wonBackFrom = overdueByDays(last - days[n - 2]!, before);
     }
   } else {
     const s = summaryInWeeks(days, today);
     score = bgnbdScore(fit, s);
-    overdue = overdueByScore(score, config);
+    overdue = daysSinceLast < newUntil ? null : overdueByScore(score, config);
     if (overdue === null) {
       sinceDay = n === 1 ? first : last;
     } else {
-      const threshold = { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[
-        overdue
-      ];
-      const crossed = first + Math.ceil(crossingAge(fit, s, threshold) * DAYS_PER_WEEK - 1e-9);
-      sinceDay = Math.min(today, Math.max(last, crossed));
+      const crossedDay = (threshold: number) => {
+        const crossed = first + Math.ceil(crossingAge(fit, s, threshold) * DAYS_PER_WEEK - 1e-9);
+        return Math.min(today, Math.max(last + Math.ceil(newUntil), crossed));
+      };
+      sinceDay = crossedDay(
+        { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[overdue],
+      );
+      lapsedDay = crossedDay(config.warm_below);
     }
-    if (overdue === null && n >= 2) {
+    if (overdue === null && n >= 2 && !cameBackNew) {
       const before = summaryInWeeks(days.slice(0, n - 1), last);
       wonBackFrom = overdueByScore(bgnbdScore(fit, before), config);
     }
@@ -176,5 +201,6 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     expected90,
     score,
     wonBackFrom,
+    lapsedDay: overdue === null ? null : lapsedDay,
   };
 }

@@ -13,6 +13,7 @@ import { classify, FALLBACK_GAP_DAYS, STATUSES, type LifecycleStatus } from "./c
 import { RowWriter } from "../../store/rows.js";
 import { readHistories, shopMedianGap, type History } from "./history.js";
 import { summaryInWeeks } from "./summary.js";
+import { secondOrderEstimate, type SecondOrderEstimate } from "./second-order.js";
 
 export interface FitReport {
   r: number;
@@ -44,6 +45,10 @@ export interface LifecycleReport {
     order_value_minor: Record<string, number>;
   };
   shop_median_gap_days: number | null;
+  /** When a one-order customer stops being new (see second-order.ts). */
+  second_order: SecondOrderEstimate;
+  /** The day comeback first planned this shop: customers who lapsed before it are the win-back backlog. */
+  first_planned_on: string;
   fit: FitReport | null;
 }
 
@@ -136,6 +141,7 @@ interface Row {
   score: number | null;
   won_back_from: string | null;
   next_contact_on: string | null;
+  lapsed_on: string | null;
 }
 
 const COLUMNS = [
@@ -153,6 +159,7 @@ const COLUMNS = [
   "score",
   "won_back_from",
   "next_contact_on",
+  "lapsed_on",
 ] as const satisfies readonly (keyof Row)[];
 
 /** Rounds stored reals so that the same inputs always give byte-identical rows. */
@@ -176,7 +183,13 @@ export function planLifecycle(
     const shopGap = shopMedianGap(histories);
     const model = config.lifecycle.model;
     const fitted = model === "bgnbd" ? fitModel(db, config, now, { histories }) : { fit: null, report: null };
-    const ctx = { config: config.lifecycle, shopGap: shopGap ?? FALLBACK_GAP_DAYS, fit: fitted.fit };
+    const secondOrder = secondOrderEstimate(histories, today, config.lifecycle.new_until_quantile);
+    const ctx = {
+      config: config.lifecycle,
+      shopGap: shopGap ?? FALLBACK_GAP_DAYS,
+      fit: fitted.fit,
+      newUntilDays: secondOrder.new_until_days,
+    };
 
     // Only a hash of each row is read back: reading whole rows of 100,000 customers costs more than the plan.
     const existing = new Map<number, [LifecycleStatus, number]>();
@@ -230,6 +243,7 @@ export function planLifecycle(
         score: round(c.score, 4),
         won_back_from: c.wonBackFrom,
         next_contact_on: nextContact,
+        lapsed_on: c.lapsedDay === null ? null : dayString(c.lapsedDay),
       };
       counts[c.status] += 1;
       const before = existing.get(h.customerId);
@@ -253,6 +267,7 @@ export function planLifecycle(
          model = excluded.model, shop_gap_days = excluded.shop_gap_days
        WHERE (as_of, as_of_day, model, shop_gap_days) IS NOT (excluded.as_of, excluded.as_of_day, excluded.model, excluded.shop_gap_days)`,
     ).run(now, dayString(today), model, shopGap);
+    const firstPlannedOn = recordFirstPlan(db, now, dayString(today));
 
     return {
       now,
@@ -266,10 +281,23 @@ export function planLifecycle(
         order_value_minor: orderValues(db, wonBackOrders),
       },
       shop_median_gap_days: shopGap,
+      second_order: secondOrder,
+      first_planned_on: firstPlannedOn,
       fit: fitted.report,
     } satisfies LifecycleReport;
   });
   return run.immediate();
+}
+
+/**
+ * The day comeback first planned this shop, recorded by the first plan and never moved (a replay
+ * with an earlier --now, a re-import or a later plan leave it), so the backlog stays the backlog.
+ */
+function recordFirstPlan(db: Db, now: string, day: string): string {
+  db.prepare(
+    "INSERT INTO comeback_start (id, first_planned_on, first_planned_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+  ).run(day, now);
+  return db.prepare<[], string>("SELECT first_planned_on FROM comeback_start WHERE id = 1").pluck().get()!;
 }
 
 /**
