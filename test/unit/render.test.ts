@@ -61,6 +61,38 @@ const context = (payload: CartPayload) => ({
 });
 
 describe("templates", () => {
+  it.each(
+    ["warm", "cold", "lost"].flatMap((status) =>
+      [
+        ["en", "Hello Ann O&#x27;Neil,"],
+        ["de", "Hallo Ann O&#x27;Neil,"],
+        ["ru", "Здравствуйте, Ann O&#x27;Neil!"],
+      ].map(([locale, greeting]) => [status, locale, greeting] as const),
+    ),
+  )(
+    "greet by the name the export gave and escape product names in the win-back-%s mail (%s)",
+    (status, locale, greeting) => {
+      // A Shopify orders export names the customer ("Billing Name") but gives no first name.
+      const customer = { ...cart(locale).customer, first_name: null };
+      const email = renderer.render(`winback-${status}`, locale, {
+        status,
+        contact_number: 1,
+        customer,
+        favourite_products: [
+          { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
+        ],
+        greeting_name: greetingName(customer),
+        shop: { name: "Shop & Co" },
+        unsubscribe_url: "https://shop.example/u?t=abc",
+      });
+      expect(email.html).toContain(greeting);
+      expect(email.text).toContain(greeting.replace("&#x27;", "'"));
+      expect(email.subject).toContain("Ann O'Neil");
+      expect(email.html).not.toContain("<script>");
+      expect(email.html).toContain("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co");
+    },
+  );
+
   it.each([
     ["en", "Hello", "Open my cart", "€25.00", "Unsubscribe"],
     ["de", "Hallo", "Zum Warenkorb", "25,00 €", "Abmelden"],
