@@ -1,0 +1,93 @@
+/**
+ * What never gets a rule: lines that are not products at all (a tip, postage, a gift card, a manual
+ * correction), and products nobody comes back for (a car seat).
+ */
+
+/** What is known of a product's lines, enough to tell a product from a fee. */
+export interface LineFacts {
+  sku: string | null;
+  name: string | null;
+  /** Lines with a known price, and how many of them are 0 or below. */
+  pricedLines: number;
+  freeLines: number;
+  negativeLines: number;
+}
+
+/**
+ * Whole names (after dropping digits, currency signs and punctuation) that are a charge or a
+ * correction, never something a customer uses up: `Tip`, `POSTAGE`, `Manual`, `CARRIAGE`, `SAMPLES`.
+ * Matched as the whole name because the same words inside a product's name are innocent (`Felt tip
+ * pens`, `Manual coffee grinder`).
+ */
+const NON_PRODUCT_NAMES = new Set([
+  "tip",
+  "tips",
+  "gratuity",
+  "manual",
+  "post",
+  "postage",
+  "shipping",
+  "delivery",
+  "carriage",
+  "freight",
+  "discount",
+  "adjustment",
+  "sample",
+  "samples",
+  "fee",
+  "fees",
+  "deposit",
+  "insurance",
+  "handling",
+  "donation",
+  "bank charges",
+  "service charge",
+]);
+
+/**
+ * Words that mark a line as a charge wherever they stand in the name: `DOTCOM POSTAGE`, `AMAZON
+ * FEE`, `Dotcomgiftshop Gift Voucher £10.00`, `Bank Charges`, `CRUK Commission`, `Adjust bad debt`.
+ */
+const NON_PRODUCT_WORDS =
+  /\b(?:shipping|postage|gratuity|gift ?cards?|gift ?vouchers?|gift ?certificates?|e-?gift|fees?|surcharges?|commission|bank charges?|bad debt|adjust(?:ment)?)\b/iu;
+
+function bareName(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\s]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** Why a line is not a product, or null when it looks like one. */
+export function nonProductReason(facts: LineFacts): string | null {
+  for (const text of [facts.name, facts.sku]) {
+    if (text === null) continue;
+    const bare = bareName(text);
+    if (NON_PRODUCT_NAMES.has(bare)) return `not a product: "${text}" is a charge or a correction`;
+    if (NON_PRODUCT_WORDS.test(text))
+      return `not a product: "${text}" names a charge, a voucher or a correction`;
+  }
+  if (facts.pricedLines > 0 && facts.negativeLines > 0)
+    return "not a product: a negative price (a discount or a credit)";
+  if (facts.pricedLines > 0 && facts.freeLines === facts.pricedLines)
+    return "not a product: always free (a sample or a gift with an order)";
+  return null;
+}
+
+/**
+ * A one-off: enough customers bought it that a habit would show, and almost none came back for it.
+ * 10 buyers with no repeat, or fewer than 1 in 20 buyers repeating, is a car seat, a pram, a
+ * jacket: a reminder for it would be noise. Fewer buyers than that is too little to judge, and is
+ * reported as such.
+ */
+export const ONE_OFF_MIN_BUYERS = 10;
+export const ONE_OFF_MAX_REPEAT_SHARE = 0.05;
+
+export function oneOffReason(buyers: number, repeatCustomers: number): string | null {
+  if (buyers < ONE_OFF_MIN_BUYERS) return null;
+  if (repeatCustomers / buyers >= ONE_OFF_MAX_REPEAT_SHARE) return null;
+  return repeatCustomers === 0
+    ? `a one-off: ${buyers} customers bought it, none of them twice`
+    : `a one-off: ${buyers} customers bought it, only ${repeatCustomers} again`;
+}
