@@ -31,9 +31,11 @@ function matchYaml(match: RuleMatch): string {
   return `{ name: ${q(match.name)} }`;
 }
 
+/** A product in a comment: `LNS-1D-30 "Daily lenses, box of 30"` (a comment needs no escaping). */
 function productText(product: { sku: string | null; name: string | null }): string {
-  if (product.sku === null) return q(product.name ?? "");
-  return product.name === null ? product.sku : `${product.sku} ${q(product.name)}`;
+  const name = `"${product.name ?? ""}"`;
+  if (product.sku === null) return name;
+  return product.name === null ? product.sku : `${product.sku} ${name}`;
 }
 
 function quartiles(spread: Spread, unit: string): string {
@@ -219,7 +221,11 @@ function skippedLine(candidate: Candidate): string {
         : stats.typicalQuantity === 1
           ? `, median gap ${round(stats.perPurchase.median)} days`
           : `, median gap ${round(stats.perPurchase.median)} days (${round(stats.perUnit.median)} per unit)`;
-    return `${what}: ${candidate.repeatCustomers} of ${candidate.buyers} customers again (${candidate.rhythmCustomers} 3+ times), ${stats?.perPurchase.n ?? 0} gaps${median}`;
+    const gaps = stats?.perPurchase.n ?? 0;
+    return (
+      `${what}: ${candidate.repeatCustomers} of ${candidate.buyers} customers bought it again ` +
+      `(${candidate.rhythmCustomers} 3 times or more), ${gaps} ${gaps === 1 ? "gap" : "gaps"}${median}`
+    );
   }
   return `${what}: ${candidate.reason}`;
 }

@@ -143,7 +143,14 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
     label(a).localeCompare(label(b));
   rules.sort(byEvidence);
   const order: Verdict[] = ["not_a_product", "one_off", "occasional", "irregular", "too_little_evidence"];
-  skipped.sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict) || byEvidence(a, b));
+  // A one-off or a fee has no gaps to rank by: the most bought lead.
+  const byBuyers = new Set<Verdict>(["not_a_product", "one_off"]);
+  skipped.sort(
+    (a, b) =>
+      order.indexOf(a.verdict) - order.indexOf(b.verdict) ||
+      (byBuyers.has(a.verdict) ? b.buyers - a.buyers : 0) ||
+      byEvidence(a, b),
+  );
 
   const customers = db
     .prepare<[string], number>(

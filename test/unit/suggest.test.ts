@@ -1,0 +1,207 @@
+/** `rules suggest`'s pure parts: the gap statistics, the one-off filter, the SKU and name grouping. */
+import { describe, expect, it } from "vitest";
+import { daysPerUnitOf, gapStats, quantile, spreadOf, type Gap } from "../../src/plan/suggest/stats.js";
+import { nonProductReason, oneOffReason } from "../../src/plan/suggest/one-offs.js";
+import { productStem, proposeGroups, skuStem, type GroupingInput } from "../../src/plan/suggest/grouping.js";
+
+describe("gap statistics", () => {
+  it("quartiles interpolate between ranks, as R and NumPy do", () => {
+    expect(quantile([10, 20, 30, 40], 0.5)).toBe(25);
+    expect(quantile([10, 20, 30, 40], 0.25)).toBe(17.5);
+    expect(quantile([40, 40, 100], 0.75)).toBe(70);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  it("dispersion is 0 for identical gaps and about 0.66 for memoryless timing", () => {
+    expect(spreadOf([30, 30, 30]).dispersion).toBe(0);
+    // Exponential quartiles: ln(4/3) and ln 4 times the mean.
+    const exponential = Array.from({ length: 999 }, (_, i) => -Math.log(1 - (i + 1) / 1000) * 40);
+    expect(spreadOf(exponential).dispersion).toBeCloseTo(0.66, 2);
+  });
+
+  it("chooses per unit when the quantity explains the gap", () => {
+    // 30 days a box: 1 box lasts 30 days, 3 boxes 90.
+    const gaps: Gap[] = [1, 2, 3, 1, 2, 3, 2].map((q, i) => ({ days: 30 * q + (i % 2), quantity: q }));
+    const stats = gapStats(gaps);
+    expect(stats.basis).toBe("per_unit");
+    expect(stats.perUnit.dispersion).toBeLessThan(stats.perPurchase.dispersion);
+    expect(daysPerUnitOf(stats)).toBe(30);
+  });
+
+  it("chooses per purchase when the quantity doesn't (two dogs eat two bags in 45 days)", () => {
+    const gaps: Gap[] = [1, 2, 1, 2, 1, 1, 2].map((q, i) => ({ days: 44 + (i % 3), quantity: q }));
+    const stats = gapStats(gaps);
+    expect(stats.basis).toBe("per_purchase");
+    // days_per_unit × the typical quantity (1) is the median gap.
+    expect(stats.typicalQuantity).toBe(1);
+    expect(daysPerUnitOf(stats)).toBe(45);
+  });
+
+  it("keeps per purchase when every quantity is 1 (the two bases are the same)", () => {
+    const stats = gapStats([40, 41, 39, 40, 100, 36].map((days) => ({ days, quantity: 1 })));
+    expect(stats.basis).toBe("per_purchase");
+    expect(daysPerUnitOf(stats)).toBe(40);
+  });
+
+  it("writes a per-purchase rhythm of a product bought by the dozen per unit of the typical quantity", () => {
+    const stats = gapStats([30, 31, 29, 30, 60, 15].map((days, i) => ({ days, quantity: i % 2 ? 12 : 24 })));
+    expect(stats.basis).toBe("per_purchase");
+    expect(stats.typicalQuantity).toBe(18);
+    expect(daysPerUnitOf(stats)).toBe(1.7); // 30 days / 18
+  });
+});
+
+describe("one-off filter", () => {
+  const product = (
+    name: string | null,
+    sku: string | null = null,
+    prices?: Partial<{ priced: number; free: number; negative: number }>,
+  ) =>
+    nonProductReason({
+      sku,
+      name,
+      pricedLines: prices?.priced ?? 10,
+      freeLines: prices?.free ?? 0,
+      negativeLines: prices?.negative ?? 0,
+    });
+
+  it.each([
+    ["Tip", null],
+    ["Shipping", "SHIP"],
+    ["POSTAGE", "POST"],
+    ["DOTCOM POSTAGE", "DOT"],
+    ["Manual", "M"],
+    ["Bank Charges", "BANK CHARGES"],
+    ["CARRIAGE", "C2"],
+    ["Discount", "D"],
+    ["AMAZON FEE", "AMAZONFEE"],
+    ["CRUK Commission", "CRUK"],
+    ["Adjust bad debt", "B"],
+    ["Gift card", "MYSTERY-1"],
+    ["DIGITAL GIFT CARD - $100", null],
+    ["Dotcomgiftshop Gift Voucher £10.00", "gift_0001_10"],
+  ])("%s (%s) is not a product", (name, sku) => {
+    expect(product(name, sku)).toMatch(/^not a product/);
+  });
+
+  it.each(["Felt tip pens", "Manual coffee grinder", "Coffee beans 1 kg", "Postcard set", "Dog food, 12 kg"])(
+    "%s is a product",
+    (name) => {
+      expect(product(name, "X-1")).toBeNull();
+    },
+  );
+
+  it("a line that is always free, or ever priced below 0, is not a product", () => {
+    expect(product("PADS TO MATCH ALL CUSHIONS", "PADS", { priced: 4, free: 4 })).toMatch(/always free/);
+    expect(product("Cushion", "CU-1", { priced: 4, free: 1 })).toBeNull();
+    expect(product("Loyalty credit", "LC", { negative: 1 })).toMatch(/negative price/);
+  });
+
+  it("a one-off is bought by many, again by (almost) none", () => {
+    expect(oneOffReason(57, 0)).toMatch(/one-off: 57 customers bought it, none of them twice/);
+    expect(oneOffReason(100, 4)).toMatch(/only 4 again/);
+    expect(oneOffReason(100, 5)).toBeNull(); // 1 in 20 comes back: not a one-off
+    expect(oneOffReason(9, 0)).toBeNull(); // too few buyers to call it
+  });
+});
+
+describe("SKU and name grouping", () => {
+  it("drops years, sizes, amounts, colours and Shopify variant titles from names", () => {
+    expect(productStem("Daily lenses, box of 30")).toBe(productStem("Daily lenses, box of 90"));
+    expect(productStem("Merlot Reserve 2019")).toBe("merlot reserve");
+    expect(productStem("Dog food Premium, 12 kg")).toBe(productStem("Dog food Premium 4kg"));
+    expect(productStem("Leila Pullover - Noire / S")).toBe("leila pullover");
+    expect(productStem("WHITE HANGING HEART T-LIGHT HOLDER")).toBe(
+      productStem("RED HANGING HEART T-LIGHT HOLDER"),
+    );
+    expect(productStem("Dog food - Premium")).toBe("dog food premium"); // not a variant title
+    expect(productStem("30 ml")).toBe("");
+    expect(productStem(null)).toBe("");
+  });
+
+  it("a SKU stem is the SKU without a short last segment", () => {
+    expect(skuStem("LNS-1D-30")).toBe("LNS-1D");
+    expect(skuStem("WINE_MR_2019")).toBe("WINE_MR");
+    expect(skuStem("85123A")).toBeNull();
+    expect(skuStem("D-1")).toBeNull();
+    expect(skuStem(null)).toBeNull();
+  });
+
+  const input = (
+    sku: string | null,
+    name: string | null,
+    catalogGroup: string | null = null,
+  ): GroupingInput => ({
+    key: sku ?? `\u0000${name}`,
+    sku,
+    name,
+    catalogGroup,
+  });
+
+  it("groups sizes by SKU stem and name, vintages by name, and names new groups after the stem", () => {
+    const groups = proposeGroups(
+      [
+        input("LNS-1D-30", "Daily lenses, box of 30"),
+        input("LNS-1D-90", "Daily lenses, box of 90"),
+        input("WMR19", "Merlot Reserve 2019"),
+        input("WMR20", "Merlot Reserve 2020"),
+        input("DOG-12KG", "Dog food Premium"),
+        input("DOG-CHEW", "Dog chew bone"),
+      ],
+      new Set(),
+    );
+    expect(groups.map((g) => [g.name, g.members, g.fromCatalog])).toEqual([
+      ["LNS-1D", ["LNS-1D-30", "LNS-1D-90"], false],
+      ["MERLOT-RESERVE", ["WMR19", "WMR20"], false],
+    ]);
+    // DOG-12KG and DOG-CHEW share a stem but not a name: two products.
+  });
+
+  it("SKUs sharing a stem join when their names mostly agree, even if not exactly", () => {
+    const groups = proposeGroups(
+      [input("TEA-GRN-100", "Sencha tea, 100 bags"), input("TEA-GRN-LSE", "Sencha tea loose")],
+      new Set(),
+    );
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.reason).toMatch(/stem TEA-GRN/);
+  });
+
+  it("keeps a catalog group whole, lets a new SKU join it, and never merges two catalog groups", () => {
+    const groups = proposeGroups(
+      [
+        input("LNS-1D-30", "Daily lenses, box of 30", "LNS-1D"),
+        input("LNS-1D-90", "Daily lenses, box of 90", "LNS-1D"),
+        input("LNS-1D-180", "Daily lenses, box of 180"),
+        input("LNS-1D-TORIC-30", "Daily lenses, box of 30", "LNS-TORIC"),
+      ],
+      new Set(["LNS-1D", "LNS-TORIC"]),
+    );
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({
+      name: "LNS-1D",
+      fromCatalog: true,
+      members: ["LNS-1D-30", "LNS-1D-90", "LNS-1D-180"],
+      toAssign: ["LNS-1D-180"],
+    });
+  });
+
+  it("a new group's name never takes a name a product or group already has", () => {
+    const groups = proposeGroups(
+      [input("LNS-1D-30", "Daily lenses, box of 30"), input("LNS-1D-90", "Daily lenses, box of 90")],
+      new Set(["LNS-1D-30", "LNS-1D-90", "lns-1d"]),
+    );
+    expect(groups[0]?.name).toBe("LNS-1D-2");
+  });
+
+  it("lines without a SKU group by name (Shopify variants)", () => {
+    const groups = proposeGroups(
+      [
+        input(null, "Sahara Bra Top - Cocoa / S"),
+        input(null, "Sahara Bra Top - Cocoa / M"),
+        input(null, "Sahara Biker Shorts - Cocoa / S"),
+      ],
+      new Set(),
+    );
+    expect(groups.map((g) => [g.name, g.members.length])).toEqual([["SAHARA-BRA-TOP", 2]]);
+  });
+});
