@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { daysPerUnitOf, gapStats, quantile, spreadOf, type Gap } from "../../src/plan/suggest/stats.js";
 import { nonProductReason, oneOffReason } from "../../src/plan/suggest/one-offs.js";
 import { productStem, proposeGroups, skuStem, type GroupingInput } from "../../src/plan/suggest/grouping.js";
+import { judge } from "../../src/plan/suggest/suggest.js";
 
 describe("gap statistics", () => {
   it("quartiles interpolate between ranks, as R and NumPy do", () => {
@@ -203,5 +204,58 @@ describe("SKU and name grouping", () => {
       new Set(),
     );
     expect(groups.map((g) => [g.name, g.members.length])).toEqual([["SAHARA-BRA-TOP", 2]]);
+  });
+});
+
+describe("the verdict on a product's history", () => {
+  const product = {
+    key: "LNS-1D-30",
+    sku: "LNS-1D-30",
+    name: "Daily lenses, box of 30",
+    catalogGroup: null,
+    daysPerUnit: null,
+    buyers: 8,
+    pricedLines: 20,
+    freeLines: 0,
+    negativeLines: 0,
+  };
+  const steady = gapStats([30, 31, 29, 30, 32, 30, 28].map((days) => ({ days, quantity: 1 })));
+  const history = { buyers: 8, returningBuyers: 6, repeatCustomers: 5, rhythmCustomers: 3, stats: steady };
+
+  it("a steady rhythm bought again by most returning buyers is a rule", () => {
+    expect(judge([product], null, history)).toMatchObject({
+      verdict: "rule",
+      match: { sku: "LNS-1D-30" },
+      daysPerUnit: 30,
+      basis: "per_purchase",
+    });
+  });
+
+  it("one repurchase each is not yet a rhythm", () => {
+    expect(judge([product], null, { ...history, rhythmCustomers: 1 }).verdict).toBe("too_little_evidence");
+    expect(judge([product], null, { ...history, repeatCustomers: 2 }).verdict).toBe("too_little_evidence");
+  });
+
+  it("bought again by a minority of those who came back: now and then, not used up", () => {
+    const verdict = judge([product], null, {
+      ...history,
+      buyers: 40,
+      returningBuyers: 30,
+      repeatCustomers: 14,
+    });
+    expect(verdict.verdict).toBe("occasional");
+    expect(verdict.reason).toMatch(/of the 30 buyers who came back to the shop, 14 \(47 %\) bought it again/);
+  });
+
+  it("gaps as scattered as chance are no rhythm", () => {
+    const scattered = gapStats([5, 12, 30, 60, 90, 150, 8, 200].map((days) => ({ days, quantity: 1 })));
+    expect(judge([product], null, { ...history, stats: scattered }).verdict).toBe("irregular");
+  });
+
+  it("a product alone in a catalog group is matched by its group; a line without a sku by its exact name", () => {
+    expect(judge([{ ...product, catalogGroup: "LNS-1D" }], null, history).match).toEqual({ group: "LNS-1D" });
+    expect(judge([{ ...product, sku: null, name: "Tea (green) 1+1" }], null, history).match).toEqual({
+      name: "^Tea \\(green\\) 1\\+1$",
+    });
   });
 });

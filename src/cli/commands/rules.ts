@@ -50,7 +50,10 @@ Examples:
       "propose replenishment rules from the order history: products bought again on a regular rhythm",
     )
     .option("--now <time>", NOW_HELP)
-    .option("--out <file>", "write the YAML to FILE (and new groups to FILE.products.csv) instead of stdout")
+    .option(
+      "--out <file>",
+      "write the YAML to FILE instead of stdout (new groups: to NAME.products.csv beside it)",
+    )
     .option("--json", "print the whole report as one JSON object")
     .addHelpText(
       "after",

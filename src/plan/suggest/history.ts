@@ -2,7 +2,7 @@
  * Reading the order history for `rules suggest`, aggregated in SQLite: one row per product for what
  * the lines say, and one row per (product or group, customer, order) for the gaps, streamed in that
  * order so only one product's gaps are in memory at a time (the UK retailer's 397,000 such rows are
- * never all held; the whole read takes about 1.3 s there).
+ * never all held; reading them takes about 1.5 s there).
  */
 import type { Db } from "../../store/open.js";
 import { LocalDays } from "../days.js";

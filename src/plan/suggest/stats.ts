@@ -49,8 +49,8 @@ export function spreadOf(values: readonly number[]): Spread {
  * exponential wait) has Q3 = 4.8 × Q1, a dispersion of 0.66; 0.5 asks for Q3 ≤ 3 × Q1: clearly more
  * regular than chance, while leaving room for customers who use the product at different speeds
  * (the rule is the shop-wide starting point; each customer's own rhythm takes over with history).
- * On the lens and pet-food fixtures the dispersion is 0.00–0.31; on the UK retailer, whose
- * wholesale customers restock on their own schedule, most products sit at 0.5–0.7.
+ * Measured: the lenses of fixtures/replenishment 0.27; on the UK retailer, whose wholesale customers
+ * restock on their own schedule, products with 6 gaps or more have deciles 0.38 … 0.59 (median) … 0.76.
  */
 export const MAX_REGULAR_DISPERSION = 0.5;
 
