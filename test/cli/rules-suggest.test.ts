@@ -148,7 +148,7 @@ interface Suggestion {
   group: { name: string; new: boolean; to_assign: string[] } | null;
   repeat_customers: number;
   gaps: number;
-  covered_by: { source: string; daysPerUnit: number } | null;
+  covered_by: { source: string; days_per_unit: number } | null;
 }
 
 interface Report {

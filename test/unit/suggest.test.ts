@@ -257,5 +257,15 @@ describe("the verdict on a product's history", () => {
     expect(judge([{ ...product, sku: null, name: "Tea (green) 1+1" }], null, history).match).toEqual({
       name: "^Tea \\(green\\) 1\\+1$",
     });
+    const group = { name: "SAHARA-BRA-TOP", fromCatalog: false, members: [], toAssign: [], reason: "" };
+    const variants = ["Sahara Bra Top - Cocoa / S", "Sahara Bra Top - Cocoa / M"].map((name) => ({
+      ...product,
+      key: `\u0000${name}`,
+      sku: null,
+      name,
+    }));
+    expect(judge(variants, group, history).match).toEqual({
+      name: "^(?:Sahara Bra Top - Cocoa / S|Sahara Bra Top - Cocoa / M)$",
+    });
   });
 });

@@ -50,6 +50,15 @@ function evidenceLines(candidate: Candidate): string[] {
     const shown = candidate.products.slice(0, 8).map(productText).join(", ");
     const more = candidate.products.length > 8 ? `, and ${candidate.products.length - 8} more` : "";
     lines.push(`${g.fromCatalog ? "group" : "new group"} ${g.name} (${g.reason}): ${shown}${more}`);
+    const skuless = candidate.products.filter((p) => p.sku === null).length;
+    if (skuless === candidate.products.length)
+      lines.push(
+        "no SKUs: the rule names each product, and each is reminded on its own (only a SKU can join a group)",
+      );
+    else if (skuless > 0)
+      lines.push(
+        `${skuless} of them have no SKU: the products import can't put them in the group, nor does the rule cover them`,
+      );
   } else {
     lines.push(productText(candidate.products[0] ?? { sku: null, name: null }));
   }
@@ -266,7 +275,10 @@ function candidateJson(candidate: Candidate): Record<string, unknown> {
     per_purchase: stats === null ? null : spreadJson(stats.perPurchase),
     per_unit: stats === null ? null : spreadJson(stats.perUnit),
     typical_quantity: stats?.typicalQuantity ?? null,
-    covered_by: candidate.coveredBy,
+    covered_by:
+      candidate.coveredBy === null
+        ? null
+        : { source: candidate.coveredBy.source, days_per_unit: candidate.coveredBy.daysPerUnit },
   };
 }
 

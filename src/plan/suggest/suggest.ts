@@ -75,7 +75,15 @@ export interface SuggestReport {
 
 /** A name-only product (a line without a sku) is matched by its exact name. */
 function exactName(name: string): string {
-  return `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+  return `^${escapeRegex(name)}$`;
+}
+
+function exactNames(names: readonly string[]): string {
+  return names.length === 1 ? exactName(names[0] as string) : `^(?:${names.map(escapeRegex).join("|")})$`;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export function suggestRules(db: Db, config: Config, nowIso: string): SuggestReport {
@@ -184,6 +192,10 @@ export function label(candidate: Candidate): string {
 }
 
 function matchOf(products: readonly ProductRow[], group: ProductGroup | null): RuleMatch {
+  // Lines without a sku can't be given a group (a products import is keyed by sku): a rule names them
+  // all by their exact names instead, which sets their days_per_unit, each still reminded on its own.
+  if (group !== null && products.every((p) => p.sku === null))
+    return { name: exactNames(products.map((p) => p.name ?? "")) };
   if (group !== null) return { group: group.name };
   const product = products[0] as ProductRow;
   // A product alone in a catalog group is reminded by that group: the rule names it the same way.
