@@ -144,6 +144,8 @@ interface Suggestion {
   reason: string;
   days_per_unit: number | null;
   basis: string | null;
+  member_rules: { match: Record<string, string>; days_per_unit: number }[] | null;
+  per_pack_unit: { unit: string; days: number } | null;
   products: { sku: string | null; name: string | null }[];
   group: { name: string; new: boolean; to_assign: string[] } | null;
   repeat_customers: number;
@@ -155,6 +157,11 @@ interface Report {
   rules: Suggestion[];
   skipped: Suggestion[];
   files: { yaml: string | null; products: string | null };
+}
+
+/** The rules a suggestion makes, as the config holds them. */
+function rulesOf(report: Report) {
+  return report.rules.flatMap((r) => r.member_rules ?? [{ match: r.match, days_per_unit: r.days_per_unit }]);
 }
 
 function configOf(text: string, dir: string) {
@@ -179,9 +186,14 @@ describe("comeback rules suggest on a shop with known rhythms", () => {
       { group: "MERLOT-RESERVE" },
     ]);
     const [dog, lenses, wine] = report.rules as [Suggestion, Suggestion, Suggestion];
+    // Per lens, since the members come in boxes of 30 and 90: a day a lens, one rule per box size.
     expect(lenses.basis).toBe("per_unit");
-    expect(lenses.days_per_unit).toBeGreaterThanOrEqual(29);
-    expect(lenses.days_per_unit).toBeLessThanOrEqual(31);
+    expect(lenses.per_pack_unit?.unit).toBe("piece");
+    expect(lenses.per_pack_unit?.days).toBeCloseTo(1, 1);
+    expect(lenses.member_rules).toEqual([
+      { match: { sku: "LNS-1D-30" }, days_per_unit: 30 },
+      { match: { sku: "LNS-1D-90" }, days_per_unit: 90 },
+    ]);
     expect(dog.basis).toBe("per_purchase");
     expect(dog.days_per_unit).toBeGreaterThanOrEqual(44);
     expect(dog.days_per_unit).toBeLessThanOrEqual(46);
@@ -215,9 +227,7 @@ describe("comeback rules suggest on a shop with known rhythms", () => {
     expect(yaml).toMatch(/# Left out:/);
     expect(yaml).toMatch(/CAR-SEAT "Child car seat": a one-off/);
     const rules = configOf(yaml, dir).replenishment.rules;
-    expect(rules.map((r) => [r.match, r.days_per_unit])).toEqual(
-      report.rules.map((r) => [r.match, r.days_per_unit]),
-    );
+    expect(rules.map((r) => ({ match: r.match, days_per_unit: r.days_per_unit }))).toEqual(rulesOf(report));
     expect(readFileSync(join(dir, "suggested.products.csv"), "utf8")).toBe(
       "sku,group\nLNS-1D-30,LNS-1D\nLNS-1D-90,LNS-1D\nWMR19,MERLOT-RESERVE\nWMR20,MERLOT-RESERVE\n",
     );
@@ -233,8 +243,11 @@ describe("comeback rules suggest on a shop with known rhythms", () => {
       { sku: "WMR20", name: "Merlot Reserve 2020", group_key: "MERLOT-RESERVE" },
     ]);
     const supply = new SupplyRules(configOf(yaml, dir).replenishment);
-    const rule = supply.ruleFor({ sku: "LNS-1D-90", name: null, groupKey: "LNS-1D", daysPerUnit: null });
-    expect(rule?.daysPerUnit).toBe(report.rules[1]?.days_per_unit);
+    const facts = { name: null, groupKey: "LNS-1D", daysPerUnit: null };
+    expect(supply.ruleFor({ ...facts, sku: "LNS-1D-90" })?.daysPerUnit).toBe(90);
+    expect(supply.ruleFor({ ...facts, sku: "LNS-1D-30" })?.daysPerUnit).toBe(30);
+    const wine = { name: null, groupKey: "MERLOT-RESERVE", daysPerUnit: null };
+    expect(supply.ruleFor({ ...wine, sku: "WMR20" })?.daysPerUnit).toBe(report.rules[2]?.days_per_unit);
 
     // With the rules in the config, they are reported as covered, commented out, and no CSV is needed.
     writeFileSync(
@@ -245,7 +258,7 @@ describe("comeback rules suggest on a shop with known rhythms", () => {
     expect(again.rules.every((r) => r.covered_by !== null)).toBe(true);
     expect(again.rules.find((r) => r.label === "LNS-1D")?.group?.new).toBe(false);
     const text = await ok(dir, "rules", "suggest", "--now", NOW);
-    expect(text).toMatch(/# - match: \{ group: "LNS-1D" \}/);
+    expect(text).toMatch(/# - match: \{ sku: "LNS-1D-90" \}\n +# {3}days_per_unit: 90/);
     expect(configOf(text, dir).replenishment.rules).toEqual([]);
   });
 
@@ -262,7 +275,11 @@ describe("comeback rules suggest on the repo's fixtures", () => {
     await ok(dir, "import", "products", fixture("replenishment", "products.csv"));
     await ok(dir, "import", "orders", fixture("replenishment", "orders.csv"));
     const report = JSON.parse(await ok(dir, "rules", "suggest", "--now", NOW, "--json")) as Report;
-    expect(report.rules.map((r) => [r.match, r.days_per_unit])).toEqual([[{ group: "LNS-1D" }, 40]]);
+    // C3's box of 30 lasts 40 days: the box of 90, three times that.
+    expect(rulesOf(report)).toEqual([
+      { match: { sku: "LNS-1D-30" }, days_per_unit: 40 },
+      { match: { sku: "LNS-1D-90" }, days_per_unit: 120 },
+    ]);
     expect(report.skipped.find((s) => s.products[0]?.sku === "MYSTERY-1")?.verdict).toBe("not_a_product");
   });
 
@@ -273,7 +290,7 @@ describe("comeback rules suggest on the repo's fixtures", () => {
     const yaml = await ok(dir, "rules", "suggest", "--now", NOW);
     expect(yaml).toMatch(/^ {2}rules: \[\]$/m);
     expect(yaml).toMatch(
-      /LNS-1D \(2 products\): 1 of 1 customers bought it again \(1 3 times or more\), 2 gaps, median gap 59 days \(30 per unit\)/,
+      /LNS-1D \(2 products\): 1 of 1 customers bought it again \(1 3 times or more\), 2 gaps, median gap 59 days \(1 per piece\)/,
     );
     expect(yaml).toMatch(/COF-1KG .*median gap 21 days \(11 per unit\)/);
     expect(yaml).toMatch(/DOG-12KG .*median gap 48 days/);

@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { daysPerUnitOf, gapStats, quantile, spreadOf, type Gap } from "../../src/plan/suggest/stats.js";
 import { nonProductReason, oneOffReason } from "../../src/plan/suggest/one-offs.js";
-import { productStem, proposeGroups, skuStem, type GroupingInput } from "../../src/plan/suggest/grouping.js";
+import {
+  groupPacks,
+  packAmount,
+  productStem,
+  proposeGroups,
+  skuStem,
+  type GroupingInput,
+} from "../../src/plan/suggest/grouping.js";
 import { judge } from "../../src/plan/suggest/suggest.js";
 
 describe("gap statistics", () => {
@@ -120,6 +127,23 @@ describe("SKU and name grouping", () => {
     expect(productStem(null)).toBe("");
   });
 
+  it("reads the one pack size a name states, in base units", () => {
+    expect(packAmount("Daily lenses, box of 30")).toEqual({ amount: 30, unit: "piece" });
+    expect(packAmount("Dog food Premium, 12 kg")).toEqual({ amount: 12, unit: "kg" });
+    expect(packAmount("Sencha 500g")).toEqual({ amount: 0.5, unit: "kg" });
+    expect(packAmount("Coffee 1,5 kg")).toEqual({ amount: 1.5, unit: "kg" });
+    expect(packAmount("Merlot Reserve 2019")).toBeNull(); // a year is no pack
+    expect(packAmount("2 x 500 ml")).toBeNull(); // two amounts: neither is trusted
+    expect(packAmount("REGENCY CAKESTAND 3 TIER")).toBeNull(); // a number before a word is no pack
+    expect(groupPacks(["Daily lenses, box of 30", "Daily lenses, box of 90"])?.map((p) => p.amount)).toEqual([
+      30, 90,
+    ]);
+    expect(groupPacks(["Dog food 12 kg", "Dog food 4000 g"])?.map((p) => p.amount)).toEqual([12, 4]);
+    expect(groupPacks(["Dog food 12 kg", "Dog food 12 kg bag"])).toBeNull(); // the same pack: a unit is a unit
+    expect(groupPacks(["Dog food 12 kg", "Dog food, 24 cans"])).toBeNull(); // not one measure
+    expect(groupPacks(["Merlot Reserve 2019", "Merlot Reserve 2020"])).toBeNull();
+  });
+
   it("a SKU stem is the SKU without a short last segment", () => {
     expect(skuStem("LNS-1D-30")).toBe("LNS-1D");
     expect(skuStem("WINE_MR_2019")).toBe("WINE_MR");
@@ -229,6 +253,26 @@ describe("the verdict on a product's history", () => {
       daysPerUnit: 30,
       basis: "per_purchase",
     });
+  });
+
+  it("a group in packs of 30 and 90 gets one rule per pack, the box of 90 lasting three times as long", () => {
+    const group = { name: "LNS-1D", fromCatalog: true, members: [], toAssign: [], reason: "" };
+    const perLens = gapStats(
+      [30, 60, 31, 29, 90, 30, 61].map((days) => ({ days: days, quantity: Math.round(days / 30) * 30 })),
+    );
+    const verdict = judge(
+      [product, { ...product, key: "LNS-1D-90", sku: "LNS-1D-90", name: "Daily lenses, box of 90" }],
+      group,
+      { ...history, stats: perLens },
+      [
+        { amount: 30, unit: "piece" },
+        { amount: 90, unit: "piece" },
+      ],
+    );
+    expect(verdict.memberRules).toEqual([
+      { match: { sku: "LNS-1D-30" }, daysPerUnit: 30 },
+      { match: { sku: "LNS-1D-90" }, daysPerUnit: 90 },
+    ]);
   });
 
   it("one repurchase each is not yet a rhythm", () => {

@@ -286,3 +286,64 @@ function uniqueName(name: string, used: ReadonlySet<string>): string {
   for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${name}-${n}`;
   return candidate;
 }
+
+/** How much one unit of a product holds, read from its name: `box of 30` → 30 pieces, `12 kg`, `500 ml`. */
+export interface Pack {
+  amount: number;
+  /** `piece` for a bare count (`30`, `30 pcs`), else a base unit: `kg`, `l`, `lb`, `oz`, `m`. */
+  unit: string;
+}
+
+/** Units written after an amount, and the base unit and factor they are counted in. */
+const PACK_UNITS: Record<string, [string, number]> = {
+  kg: ["kg", 1],
+  g: ["kg", 0.001],
+  gr: ["kg", 0.001],
+  mg: ["kg", 0.000001],
+  l: ["l", 1],
+  ml: ["l", 0.001],
+  cl: ["l", 0.01],
+  oz: ["oz", 1],
+  lb: ["lb", 1],
+  lbs: ["lb", 1],
+  m: ["m", 1],
+  cm: ["m", 0.01],
+  mm: ["m", 0.001],
+};
+const PIECES = new Set(
+  "|pcs|pc|pieces|pk|pack|ct|count|x|er|st|stk|tabs|tablets|caps|capsules|bags|pods|sachets|rolls".split("|"),
+);
+
+/**
+ * The one amount a product's name states, or null when it states none or several (`2 x 500 ml`
+ * is read as neither), or only a year (`Merlot 2019`).
+ */
+export function packAmount(name: string | null): Pack | null {
+  if (name === null) return null;
+  const found: Pack[] = [];
+  const pattern = /(?<![\p{L}\p{N}.,])(\d+(?:[.,]\d+)?)\s*(\p{L}*)(?![\p{L}\p{N}])/gu;
+  for (const match of withoutVariantTitle(name).toLowerCase().matchAll(pattern)) {
+    const amount = Number((match[1] as string).replace(",", "."));
+    const word = match[2] as string;
+    if (word === "" && YEAR.test(match[1] as string)) continue;
+    const unit = PACK_UNITS[word];
+    if (unit !== undefined) found.push({ amount: amount * unit[1], unit: unit[0] });
+    else if (PIECES.has(word)) found.push({ amount, unit: "piece" });
+  }
+  return found.length === 1 && (found[0] as Pack).amount > 0 ? (found[0] as Pack) : null;
+}
+
+/**
+ * The pack of each member of a group, when they all state one in the same unit and not all the
+ * same: then a unit of the box of 90 lasts 3 times a unit of the box of 30, and the group is
+ * measured per piece (or kg, or litre). Else null: a unit is a unit.
+ */
+export function groupPacks(names: readonly (string | null)[]): Pack[] | null {
+  const packs = names.map(packAmount);
+  if (packs.some((pack) => pack === null)) return null;
+  const known = packs as Pack[];
+  const unit = (known[0] as Pack).unit;
+  if (known.some((pack) => pack.unit !== unit)) return null;
+  if (known.every((pack) => pack.amount === (known[0] as Pack).amount)) return null;
+  return known;
+}

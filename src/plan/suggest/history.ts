@@ -93,19 +93,26 @@ export interface UnitHistory {
   stats: GapStats | null;
 }
 
+/** Where a product is measured: its unit's number, and how many of the group's common measure one of it holds. */
+export interface UnitSlot {
+  unit: number;
+  /** 1, or the pieces (kg, litres) in one unit when the group's members come in different packs. */
+  pack: number;
+}
+
 /**
  * The history of each unit (a product, or a group of them): `unitOf` maps a product key to the
- * unit's number, and products it leaves out are not read. Purchases are the planner's own
+ * unit's slot, and products it leaves out are not read. Quantities are counted in packs × pieces. Purchases are the planner's own
  * (`purchasesOf`): an order's lines add up, returns net out, a day's orders are one purchase.
  */
 export function unitHistories(
   db: Db,
   zone: string,
   nowIso: string,
-  unitOf: ReadonlyMap<string, number>,
+  unitOf: ReadonlyMap<string, UnitSlot>,
 ): Map<number, UnitHistory> {
   db.exec(
-    "DROP TABLE IF EXISTS temp.suggest_units; CREATE TEMP TABLE suggest_units (product_key TEXT PRIMARY KEY, unit INTEGER NOT NULL) WITHOUT ROWID",
+    "DROP TABLE IF EXISTS temp.suggest_units; CREATE TEMP TABLE suggest_units (product_key TEXT PRIMARY KEY, unit INTEGER NOT NULL, pack REAL NOT NULL) WITHOUT ROWID",
   );
   // Each customer's last counted order, to tell the buyers who came back to the shop from those who never did.
   db.exec(
@@ -115,14 +122,14 @@ export function unitHistories(
     `INSERT INTO temp.suggest_last (customer_id, last_epoch)
      SELECT o.customer_id, max(unixepoch(o.placed_at)) FROM orders o WHERE ${COUNTED} GROUP BY o.customer_id`,
   ).run(nowIso);
-  const insert = db.prepare("INSERT INTO temp.suggest_units (product_key, unit) VALUES (?, ?)");
+  const insert = db.prepare("INSERT INTO temp.suggest_units (product_key, unit, pack) VALUES (?, ?, ?)");
   db.transaction(() => {
-    for (const [key, unit] of unitOf) insert.run(key, unit);
+    for (const [key, slot] of unitOf) insert.run(key, slot.unit, slot.pack);
   })();
   const rows = db
     .prepare<[string], [number, number, number, number, number, number]>(
       // The key expression is productKey's: the sku, else a NUL and the name.
-      `SELECT u.unit, o.customer_id, o.id, unixepoch(o.placed_at), sum(l.quantity), c.last_epoch
+      `SELECT u.unit, o.customer_id, o.id, unixepoch(o.placed_at), sum(l.quantity * u.pack), c.last_epoch
        FROM order_lines l JOIN orders o ON o.id = l.order_id
        JOIN temp.suggest_units u ON u.product_key = coalesce(l.sku, char(0) || coalesce(l.product_name, ''))
        JOIN temp.suggest_last c ON c.customer_id = o.customer_id

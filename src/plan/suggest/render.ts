@@ -10,6 +10,7 @@ import {
   MIN_RHYTHM_CUSTOMERS,
   type Spread,
 } from "./stats.js";
+import type { Pack } from "./grouping.js";
 import { label, round, type Candidate, type RuleMatch, type SuggestReport, type Verdict } from "./suggest.js";
 
 /** How many of each kind of left-out product the YAML lists by name; --json has them all. */
@@ -72,14 +73,23 @@ function evidenceLines(candidate: Candidate): string[] {
     lines.push(
       `gap per purchase: quartiles ${quartiles(stats.perPurchase, "days")}, dispersion ${stats.perPurchase.dispersion.toFixed(2)}`,
     );
+    const per = measureOf(candidate);
     lines.push(
-      `gap per unit:     quartiles ${quartiles(stats.perUnit, "days")}, dispersion ${stats.perUnit.dispersion.toFixed(2)}`,
+      `gap per ${per}:${" ".repeat(Math.max(1, 9 - per.length))}quartiles ${quartiles(stats.perUnit, "days")}, dispersion ${stats.perUnit.dispersion.toFixed(2)}`,
+    );
+  }
+  if (candidate.packs !== null) {
+    const packs = candidate.products.map(
+      (p, i) => `${p.sku ?? `"${p.name ?? ""}"`} ${formatPack(candidate.packs?.[i])}`,
+    );
+    lines.push(
+      `packs differ (${packs.join(", ")}): measured per ${measureOf(candidate)}, one rule per product`,
     );
   }
   if (candidate.verdict === "rule" && stats !== null) {
     lines.push(
       candidate.basis === "per_unit"
-        ? "basis: per unit (the quantity explains the gap: customers who buy more wait longer)"
+        ? `basis: per ${measureOf(candidate)} (the quantity explains the gap: customers who buy more wait longer)`
         : stats.typicalQuantity === 1
           ? "basis: per purchase (the typical purchase is 1 unit)"
           : `basis: per purchase (quantity doesn't explain the gap): the median gap over the typical quantity, ${stats.typicalQuantity}`,
@@ -91,6 +101,24 @@ function evidenceLines(candidate: Candidate): string[] {
     );
   }
   return lines;
+}
+
+/** The rules a candidate makes: one, or one per member when the members' packs differ. */
+export function rulesOf(candidate: Candidate): { match: RuleMatch; daysPerUnit: number }[] {
+  if (candidate.memberRules !== null) return candidate.memberRules;
+  return candidate.daysPerUnit === null
+    ? []
+    : [{ match: candidate.match, daysPerUnit: candidate.daysPerUnit }];
+}
+
+/** What the per-unit gap counts in: `unit`, or the packs' `piece`, `kg`, `l`. */
+function measureOf(candidate: Candidate): string {
+  return candidate.packs?.[0]?.unit ?? "unit";
+}
+
+function formatPack(pack: Pack | undefined): string {
+  if (pack === undefined) return "";
+  return pack.unit === "piece" ? `${pack.amount} pieces` : `${pack.amount} ${pack.unit}`;
 }
 
 const KIND_TITLES: Record<Exclude<Verdict, "rule">, string> = {
@@ -181,8 +209,10 @@ export function renderYaml(report: SuggestReport, options: RenderOptions): strin
   for (const candidate of suggested) {
     out.push("");
     for (const line of evidenceLines(candidate)) out.push(`    # ${flat(line)}`);
-    out.push(`    - match: ${matchYaml(candidate.match)}`);
-    out.push(`      days_per_unit: ${candidate.daysPerUnit}`);
+    for (const rule of rulesOf(candidate)) {
+      out.push(`    - match: ${matchYaml(rule.match)}`);
+      out.push(`      days_per_unit: ${rule.daysPerUnit}`);
+    }
   }
   if (covered.length > 0) {
     out.push("");
@@ -192,8 +222,10 @@ export function renderYaml(report: SuggestReport, options: RenderOptions): strin
     for (const candidate of covered) {
       out.push("");
       for (const line of evidenceLines(candidate)) out.push(`    # ${flat(line)}`);
-      out.push(`    # - match: ${matchYaml(candidate.match)}`);
-      out.push(`    #   days_per_unit: ${candidate.daysPerUnit}`);
+      for (const rule of rulesOf(candidate)) {
+        out.push(`    # - match: ${matchYaml(rule.match)}`);
+        out.push(`    #   days_per_unit: ${rule.daysPerUnit}`);
+      }
     }
   }
   out.push("");
@@ -229,7 +261,7 @@ function skippedLine(candidate: Candidate): string {
         ? ""
         : stats.typicalQuantity === 1
           ? `, median gap ${round(stats.perPurchase.median)} days`
-          : `, median gap ${round(stats.perPurchase.median)} days (${round(stats.perUnit.median)} per unit)`;
+          : `, median gap ${round(stats.perPurchase.median)} days (${round(stats.perUnit.median)} per ${measureOf(candidate)})`;
     const gaps = stats?.perPurchase.n ?? 0;
     return (
       `${what}: ${candidate.repeatCustomers} of ${candidate.buyers} customers bought it again ` +
@@ -255,8 +287,14 @@ function candidateJson(candidate: Candidate): Record<string, unknown> {
     match: candidate.match,
     verdict: candidate.verdict,
     reason: candidate.reason,
-    days_per_unit: candidate.daysPerUnit,
+    days_per_unit: candidate.memberRules === null ? candidate.daysPerUnit : null,
     basis: candidate.basis,
+    packs: candidate.packs,
+    /** One rule per member, when their packs differ; then days_per_unit is null and per_pack_unit says the rhythm. */
+    member_rules:
+      candidate.memberRules?.map((rule) => ({ match: rule.match, days_per_unit: rule.daysPerUnit })) ?? null,
+    per_pack_unit:
+      candidate.memberRules === null ? null : { unit: measureOf(candidate), days: candidate.daysPerUnit },
     products: candidate.products,
     group:
       candidate.group === null

@@ -124,9 +124,12 @@ export function chosen(stats: GapStats): Spread {
  * then lasts the median gap.
  */
 export function daysPerUnitOf(stats: GapStats): number {
-  const days =
-    stats.basis === "per_unit" ? stats.perUnit.median : stats.perPurchase.median / stats.typicalQuantity;
-  return roundDays(days);
+  return roundDays(rawDaysPerUnit(stats));
+}
+
+/** The same, unrounded: what a pack of several units is multiplied by. */
+export function rawDaysPerUnit(stats: GapStats): number {
+  return stats.basis === "per_unit" ? stats.perUnit.median : stats.perPurchase.median / stats.typicalQuantity;
 }
 
 /** Whole days from 10 up, one decimal below (a 0.5-day unit of a 60-piece box is real). */

@@ -9,8 +9,15 @@ import type { Config } from "../../config/load.js";
 import type { Db } from "../../store/open.js";
 import { dayString, localDayOf } from "../days.js";
 import { SupplyRules } from "../replenishment/rules.js";
-import { proposeGroups, type ProductGroup } from "./grouping.js";
-import { catalog, productRows, unitHistories, type ProductRow, type UnitHistory } from "./history.js";
+import { groupPacks, proposeGroups, type Pack, type ProductGroup } from "./grouping.js";
+import {
+  catalog,
+  productRows,
+  unitHistories,
+  type ProductRow,
+  type UnitHistory,
+  type UnitSlot,
+} from "./history.js";
 import { nonProductReason, oneOffReason } from "./one-offs.js";
 import {
   chosen,
@@ -20,6 +27,8 @@ import {
   MIN_REPEAT_CUSTOMERS,
   MIN_REPURCHASE_SHARE,
   MIN_RHYTHM_CUSTOMERS,
+  rawDaysPerUnit,
+  roundDays,
   type Basis,
   type GapStats,
 } from "./stats.js";
@@ -48,8 +57,14 @@ export interface Candidate {
   stats: GapStats | null;
   verdict: Verdict;
   reason: string;
-  /** For a rule: the suggested days per unit, on the chosen basis. */
+  /** For a rule: the suggested days per unit, on the chosen basis (per piece, kg, … when `packs`). */
   daysPerUnit: number | null;
+  /**
+   * The members' packs, when they come in different ones (a box of 30 and of 90): the group is
+   * measured per piece (kg, litre), and each member gets its own rule, `memberRules`.
+   */
+  packs: Pack[] | null;
+  memberRules: { match: RuleMatch; daysPerUnit: number }[] | null;
   basis: Basis | null;
   /** A rule or days_per_unit that already covers these products, e.g. `rule 1 (sku "LNS-*")`, with its days. */
   coveredBy: { source: string; daysPerUnit: number } | null;
@@ -103,11 +118,10 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
     if (row.sku !== null) taken.add(row.sku);
     if (row.catalogGroup !== null) taken.add(row.catalogGroup);
   }
-  for (const sku of db
-    .prepare<[], { sku: string }>("SELECT sku FROM products")
-    .pluck()
-    .all() as unknown as string[])
+  for (const [sku, product] of products) {
     taken.add(sku);
+    if (product.group_key !== null) taken.add(product.group_key);
+  }
   const groups = proposeGroups(
     real.map((row) => ({ key: row.key, sku: row.sku, name: row.name, catalogGroup: row.catalogGroup })),
     taken,
@@ -115,16 +129,20 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
 
   // Units: every group of two or more, and every product in none.
   const byKey = new Map(real.map((row) => [row.key, row]));
-  const units: { products: ProductRow[]; group: ProductGroup | null }[] = [];
-  const unitOf = new Map<string, number>();
+  const units: { products: ProductRow[]; group: ProductGroup | null; packs: Pack[] | null }[] = [];
+  const unitOf = new Map<string, UnitSlot>();
   for (const group of groups) {
-    for (const key of group.members) unitOf.set(key, units.length);
-    units.push({ products: group.members.map((key) => byKey.get(key) as ProductRow), group });
+    const members = group.members.map((key) => byKey.get(key) as ProductRow);
+    const packs = groupPacks(members.map((member) => member.name));
+    members.forEach((member, i) =>
+      unitOf.set(member.key, { unit: units.length, pack: packs?.[i]?.amount ?? 1 }),
+    );
+    units.push({ products: members, group, packs });
   }
   for (const row of real) {
     if (unitOf.has(row.key)) continue;
-    unitOf.set(row.key, units.length);
-    units.push({ products: [row], group: null });
+    unitOf.set(row.key, { unit: units.length, pack: 1 });
+    units.push({ products: [row], group: null, packs: null });
   }
   const histories = unitHistories(db, config.timezone, nowIso, unitOf);
 
@@ -137,7 +155,7 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
       rhythmCustomers: 0,
       stats: null,
     };
-    const candidate = judge(unit.products, unit.group, history);
+    const candidate = judge(unit.products, unit.group, history, unit.packs);
     candidate.coveredBy = coverage(supply, unit.products);
     if (candidate.verdict === "rule") rules.push(candidate);
     else skipped.push(candidate);
@@ -217,6 +235,8 @@ function bare(row: ProductRow, verdict: Verdict, reason: string): Candidate {
     verdict,
     reason,
     daysPerUnit: null,
+    packs: null,
+    memberRules: null,
     basis: null,
     coveredBy: null,
   };
@@ -227,6 +247,7 @@ export function judge(
   products: readonly ProductRow[],
   group: ProductGroup | null,
   history: UnitHistory,
+  packs: Pack[] | null = null,
 ): Candidate {
   const candidate: Candidate = {
     match: matchOf(products, group),
@@ -240,6 +261,8 @@ export function judge(
     verdict: "too_little_evidence",
     reason: "",
     daysPerUnit: null,
+    packs,
+    memberRules: null,
     basis: null,
     coveredBy: null,
   };
@@ -276,11 +299,19 @@ export function judge(
       reason: `no regular rhythm: gaps of ${round(spread.q1)}–${round(spread.q3)} days between quartiles (dispersion ${spread.dispersion.toFixed(2)} > ${MAX_REGULAR_DISPERSION})`,
     };
   }
+  const perUnit = rawDaysPerUnit(history.stats);
   return {
     ...candidate,
     verdict: "rule",
     reason: "a regular rhythm",
-    daysPerUnit: daysPerUnitOf(history.stats),
+    daysPerUnit: packs === null ? daysPerUnitOf(history.stats) : Math.round(perUnit * 1000) / 1000,
+    memberRules:
+      packs === null
+        ? null
+        : products.map((product, i) => ({
+            match: product.sku !== null ? { sku: product.sku } : { name: exactName(product.name ?? "") },
+            daysPerUnit: roundDays(perUnit * (packs[i] as Pack).amount),
+          })),
     basis: history.stats.basis,
   };
 }
