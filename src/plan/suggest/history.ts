@@ -19,7 +19,15 @@ export interface ProductRow extends LineFacts {
 }
 
 /** Orders that count: a customer's, not cancelled, placed by `now`. Guest orders have no one to remind. */
-const COUNTED = "o.customer_id IS NOT NULL AND o.status_class <> 'cancelled' AND o.placed_at <= ?";
+export const COUNTED = "o.customer_id IS NOT NULL AND o.status_class <> 'cancelled' AND o.placed_at <= ?";
+
+/** The customers whose orders count. */
+export function countedCustomers(db: Db, nowIso: string): number {
+  return db
+    .prepare<[string], number>(`SELECT count(DISTINCT o.customer_id) FROM orders o WHERE ${COUNTED}`)
+    .pluck()
+    .get(nowIso) as number;
+}
 
 /** The catalog's facts of a sku: what a products import said (or an order import first saw). */
 export interface CatalogRow {

@@ -42,14 +42,52 @@ const NON_PRODUCT_NAMES = new Set([
   "donation",
   "bank charges",
   "service charge",
+  "versand",
+  "porto",
+  "rabatt",
+  "pfand",
+  "trinkgeld",
+  "доставка",
+  "скидка",
+  "чаевые",
 ]);
 
 /**
  * Words that mark a line as a charge wherever they stand in the name: `DOTCOM POSTAGE`, `AMAZON
- * FEE`, `Dotcomgiftshop Gift Voucher £10.00`, `Bank Charges`, `CRUK Commission`, `Adjust bad debt`.
+ * FEE`, `Dotcomgiftshop Gift Voucher £10.00`, `Bank Charges`, `CRUK Commission`, `Adjust bad debt`;
+ * and the same in the German and Russian of the shops comeback imports (`Versandkosten`, `Gutschein`,
+ * `Доставка`, `Подарочный сертификат`). Word edges are written as lookarounds: `\b` knows no Cyrillic.
  */
-const NON_PRODUCT_WORDS =
-  /\b(?:shipping|postage|gratuity|gift ?cards?|gift ?vouchers?|gift ?certificates?|e-?gift|fees?|surcharges?|commission|bank charges?|bad debt|adjust(?:ment)?)\b/iu;
+const NON_PRODUCT_WORDS = new RegExp(
+  "(?<![\\p{L}\\p{N}])(?:" +
+    [
+      "shipping",
+      "postage",
+      "gratuity",
+      "gift ?cards?",
+      "gift ?vouchers?",
+      "gift ?certificates?",
+      "e-?gift",
+      "fees?",
+      "surcharges?",
+      "commission",
+      "bank charges?",
+      "bad debt",
+      "adjust(?:ment)?",
+      "versand(?:kosten)?",
+      "porto",
+      "trinkgeld",
+      "(?:geschenk)?gutschein",
+      "gebühr(?:en)?",
+      "доставка",
+      "доставки",
+      "чаевые",
+      "подарочн\\p{L}* (?:сертификат|карт)\\p{L}*",
+      "комиссия",
+    ].join("|") +
+    ")(?![\\p{L}\\p{N}])",
+  "iu",
+);
 
 function bareName(text: string): string {
   return text

@@ -12,6 +12,7 @@ import { SupplyRules } from "../replenishment/rules.js";
 import { groupPacks, proposeGroups, type Pack, type ProductGroup } from "./grouping.js";
 import {
   catalog,
+  countedCustomers,
   productRows,
   unitHistories,
   type ProductRow,
@@ -178,12 +179,7 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
       byEvidence(a, b),
   );
 
-  const customers = db
-    .prepare<[string], number>(
-      `SELECT count(DISTINCT o.customer_id) FROM orders o WHERE ${"o.customer_id IS NOT NULL AND o.status_class <> 'cancelled' AND o.placed_at <= ?"}`,
-    )
-    .pluck()
-    .get(nowIso) as number;
+  const customers = countedCustomers(db, nowIso);
   return {
     now: nowIso,
     today: dayString(localDayOf(nowIso, config.timezone)),
