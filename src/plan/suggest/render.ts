@@ -202,7 +202,7 @@ export function renderYaml(report: SuggestReport, options: RenderOptions): strin
         ? "No rule: there are no customers' orders yet."
         : "No rule: no product is bought again regularly enough, by enough customers, to make a rule of.",
     );
-    c("Reminders still work without rules once customers buy a product three times (their own rhythm).");
+    c("Reminders need no rules: comeback also learns rhythms from the purchases themselves.");
   }
   out.push("replenishment:");
   out.push(suggested.length === 0 && covered.length === 0 ? "  rules: []" : "  rules:");
