@@ -21,12 +21,25 @@ export interface ProductRow extends LineFacts {
 /** Orders that count: a customer's, not cancelled, placed by `now`. Guest orders have no one to remind. */
 export const COUNTED = "o.customer_id IS NOT NULL AND o.status_class <> 'cancelled' AND o.placed_at <= ?";
 
-/** The customers whose orders count. */
-export function countedCustomers(db: Db, nowIso: string): number {
-  return db
-    .prepare<[string], number>(`SELECT count(DISTINCT o.customer_id) FROM orders o WHERE ${COUNTED}`)
-    .pluck()
-    .get(nowIso) as number;
+/** The customers whose orders count, and how many of them ordered on two days or more. */
+export function countedCustomers(
+  db: Db,
+  zone: string,
+  nowIso: string,
+): { customers: number; returning: number } {
+  const days = new LocalDays(zone);
+  let customers = 0;
+  let returning = 0;
+  const rows = db
+    .prepare<[string], [number, number]>(
+      `SELECT min(unixepoch(o.placed_at)), max(unixepoch(o.placed_at)) FROM orders o WHERE ${COUNTED} GROUP BY o.customer_id`,
+    )
+    .raw();
+  for (const [first, last] of rows.iterate(nowIso)) {
+    customers += 1;
+    if (days.dayOf(last) > days.dayOf(first)) returning += 1;
+  }
+  return { customers, returning };
 }
 
 /** The catalog's facts of a sku: what a products import said (or an order import first saw). */

@@ -162,7 +162,7 @@ export function renderYaml(report: SuggestReport, options: RenderOptions): strin
     out.push(text === "" ? "#" : `# ${flat(text)}`);
   };
   c(
-    `comeback rules suggest, as of ${report.today}: ${report.customers} customers, ${report.products} products.`,
+    `comeback rules suggest, as of ${report.today}: ${report.customers} customers (${report.returningCustomers} ordered again), ${report.products} products.`,
   );
   c("Review, then copy the rules you want under replenishment.rules in your comeback.yaml (first match");
   c(
@@ -200,7 +200,7 @@ export function renderYaml(report: SuggestReport, options: RenderOptions): strin
     c(
       report.customers === 0
         ? "No rule: there are no customers' orders yet."
-        : "No rule: no product is bought again regularly enough, by enough customers, to make a rule of.",
+        : `No rule: no product is bought again regularly enough, by enough customers, to make a rule of (${report.returningCustomers} of the ${report.customers} customers ordered again at all).`,
     );
     c("Reminders need no rules: comeback also learns rhythms from the purchases themselves.");
   }
@@ -264,8 +264,9 @@ function skippedLine(candidate: Candidate): string {
           : `, median gap ${round(stats.perPurchase.median)} days (${round(stats.perUnit.median)} per ${measureOf(candidate)})`;
     const gaps = stats?.perPurchase.n ?? 0;
     return (
-      `${what}: ${candidate.repeatCustomers} of ${candidate.buyers} customers bought it again ` +
-      `(${candidate.rhythmCustomers} 3 times or more), ${gaps} ${gaps === 1 ? "gap" : "gaps"}${median}`
+      `${what}: ${candidate.buyers} buyers, ${candidate.returningBuyers} came back to the shop, ` +
+      `${candidate.repeatCustomers} bought it again (${candidate.rhythmCustomers} 3 times or more), ` +
+      `${gaps} ${gaps === 1 ? "gap" : "gaps"}${median}`
     );
   }
   return `${what}: ${candidate.reason}`;
@@ -328,6 +329,7 @@ export function reportJson(
     now: report.now,
     today: report.today,
     customers: report.customers,
+    returning_customers: report.returningCustomers,
     products: report.products,
     thresholds: report.thresholds,
     rules: report.rules.map(candidateJson),

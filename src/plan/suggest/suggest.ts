@@ -75,6 +75,8 @@ export interface SuggestReport {
   now: string;
   today: string;
   customers: number;
+  /** Customers who ordered on two days or more: those a rhythm could show in. */
+  returningCustomers: number;
   products: number;
   thresholds: {
     min_repeat_customers: number;
@@ -179,11 +181,12 @@ export function suggestRules(db: Db, config: Config, nowIso: string): SuggestRep
       byEvidence(a, b),
   );
 
-  const customers = countedCustomers(db, nowIso);
+  const { customers, returning } = countedCustomers(db, config.timezone, nowIso);
   return {
     now: nowIso,
     today: dayString(localDayOf(nowIso, config.timezone)),
     customers,
+    returningCustomers: returning,
     products: rows.length,
     thresholds: {
       min_repeat_customers: MIN_REPEAT_CUSTOMERS,
@@ -263,7 +266,7 @@ export function judge(
     coveredBy: null,
   };
   const gaps = history.stats?.perPurchase.n ?? 0;
-  const oneOff = oneOffReason(history.buyers, history.repeatCustomers);
+  const oneOff = oneOffReason(history.returningBuyers, history.repeatCustomers);
   if (oneOff !== null) return { ...candidate, verdict: "one_off", reason: oneOff };
   if (
     history.stats === null ||
