@@ -118,9 +118,9 @@ export function nonProductReason(facts: LineFacts): string | null {
  * them came back for it. 10 returning buyers with no repeat, or fewer than 1 in 20 repeating, is a
  * car seat, a pram, a jacket: a reminder for it would be noise. Only buyers who ordered again count,
  * so a product launched weeks before the export's end is not called a one-off for want of time. On
- * the UK retailer this calls 146 products one-offs; counting every buyer would add 129, of which 29
- * were first sold in the export's last three months and the rest had fewer than 10 buyers who ever
- * came back: too few to judge, and reported as such.
+ * the UK retailer this calls 146 products one-offs; counting every buyer would add 129 (29 of them
+ * first sold in the export's last three months): 58 with fewer than 10 buyers who ever came back,
+ * too few to judge, and 71 that 1 in 20 or more of those who came back did buy again.
  */
 export const ONE_OFF_MIN_RETURNING = 10;
 export const ONE_OFF_MAX_REPEAT_SHARE = 0.05;
