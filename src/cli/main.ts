@@ -20,6 +20,7 @@ import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
+import { registerRules } from "./commands/rules.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -162,6 +163,7 @@ Examples:
   registerLifecycleCommands(program);
   registerTaskCommands(program);
   registerUnsubscribe(program);
+  registerRules(program);
 
   return program;
 }
