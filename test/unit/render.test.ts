@@ -63,11 +63,13 @@ const context = (payload: CartPayload) => ({
 describe("templates", () => {
   it.each(
     ["warm", "cold", "lost"].flatMap((status) =>
-      [
-        ["en", "Hello Ann O&#x27;Neil,"],
-        ["de", "Hallo Ann O&#x27;Neil,"],
-        ["ru", "Здравствуйте, Ann O&#x27;Neil!"],
-      ].map(([locale, greeting]) => [status, locale, greeting] as const),
+      (
+        [
+          ["en", "Hello Ann O&#x27;Neil,"],
+          ["de", "Hallo Ann O&#x27;Neil,"],
+          ["ru", "Здравствуйте, Ann O&#x27;Neil!"],
+        ] as const
+      ).map(([locale, greeting]) => [status, locale, greeting] as const),
     ),
   )(
     "greet by the name the export gave and escape product names in the win-back-%s mail (%s)",
