@@ -5,7 +5,7 @@ import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { expect } from "vitest";
 import { fixture, run, workspace } from "./helpers.js";
 
-export const SECRET = "test-secret-0123456789abcdef";
+export const SECRET = "test-secret-0123456789abcdef-0123456789";
 
 /** A reminder to seed: the customer's external id, the sku of the last purchase, and when it is due. */
 export interface Seed {

@@ -25,6 +25,12 @@ export interface InterpolationResult {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * A value that is exactly one `${NAME}` and nothing else: the only form a secret may take. No
+ * `:-fallback` (a literal in the file), no text around it, no `$${` (which makes a literal `${`).
+ */
+export const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
 export type StringInterpolation =
   { ok: true; value: string; interpolated: boolean } | { ok: false; message: string };
 

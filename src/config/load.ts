@@ -8,11 +8,12 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { ConfigError, InputMissingError } from "../errors.js";
-import { formatKeyPath, interpolateTree, type KeyPath } from "./env.js";
+import { formatKeyPath, interpolateTree, WHOLE_REFERENCE, type KeyPath } from "./env.js";
 import {
   configSchema,
   defaultConfig,
   describeIssues,
+  MIN_SECRET_BYTES,
   resolveConfigPaths,
   SECRET_KEYS,
   type Config,
@@ -110,6 +111,7 @@ export function parseConfigText(text: string, opts: ParseConfigOptions): Config 
     throw new ConfigError(`${label}: ${reason(error)}`);
   }
 
+  checkSecretForm(label, data);
   const interpolated = interpolateTree(data, opts.env);
   // A secret whose variable is unset is not an error for every command: `import` needs no secret.
   // It reads as unset, and the commands that need it say so (see requireSecret).
@@ -136,23 +138,58 @@ export function parseConfigText(text: string, opts: ParseConfigOptions): Config 
     });
     throw new ConfigError(report(label, doc, problems));
   }
-  const written = SECRET_KEYS.filter((key) => {
-    const value = key
-      .split(".")
-      .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], result.data);
-    return typeof value === "string" && value !== "" && !interpolated.templates.has(key);
-  });
-  if (written.length > 0) {
-    throw new ConfigError(
-      written
-        .map(
-          (key) =>
-            `${label}: ${key}: a secret must come from the environment, not be written in the file: write ${key.split(".").at(-1)}: \${COMEBACK_${key === "secret" ? "SECRET" : "SMTP_PASSWORD"}} and set that variable`,
-        )
-        .join("\n"),
-    );
-  }
+  checkSecretLength(label, result.data, interpolated.templates);
   return resolveConfigPaths(result.data, opts.baseDir);
+}
+
+/** What to write for a secret key, and the variable to set. */
+function secretAdvice(key: string): string {
+  const variable = key === "secret" ? "COMEBACK_SECRET" : "COMEBACK_SMTP_PASSWORD";
+  const hint = key === "secret" ? ` to a random key, e.g. export ${variable}=$(openssl rand -hex 32)` : "";
+  return `write ${key.split(".").at(-1)}: \${${variable}} and set ${variable} in the environment${hint}`;
+}
+
+/**
+ * A secret must come wholly from one environment variable: its text in the file is exactly
+ * `${NAME}`. Anything else would put (part of) the key in the file, which is not secret: a literal,
+ * `${NAME:-fallback}`, text around a reference, or `$${NAME}` (the literal string "${NAME}").
+ */
+function checkSecretForm(label: string, data: unknown): void {
+  const problems: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const raw = valueAtKey(data, key);
+    if (raw === undefined || raw === null) continue;
+    if (typeof raw === "string" && WHOLE_REFERENCE.test(raw)) continue;
+    const what =
+      typeof raw !== "string" || !raw.includes("$")
+        ? "a secret must come from the environment, not be written in the file"
+        : `a secret must be exactly one environment variable, \${NAME}, with no fallback, no text around it and no "$\${", got ${JSON.stringify(raw)}`;
+    problems.push(`${label}: ${key}: ${what}: ${secretAdvice(key)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+}
+
+/** A set `secret` must be long enough to be a key (an empty variable reads as unset). */
+function checkSecretLength(label: string, config: Config, templates: ReadonlyMap<string, string>): void {
+  const secret = config.secret;
+  if (secret === null || secret === "") return;
+  const bytes = Buffer.byteLength(secret, "utf8");
+  if (bytes >= MIN_SECRET_BYTES) return;
+  const variable = WHOLE_REFERENCE.exec(templates.get("secret") ?? "")?.[1] ?? "COMEBACK_SECRET";
+  throw new ConfigError(
+    `${label}: secret: the value of ${variable} is ${bytes} bytes long; a key needs at least ${MIN_SECRET_BYTES}: ` +
+      `set ${variable} to a random key, e.g. export ${variable}=$(openssl rand -hex 32)`,
+  );
+}
+
+function valueAtKey(tree: unknown, key: string): unknown {
+  return key
+    .split(".")
+    .reduce<unknown>(
+      (node, part) =>
+        node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined,
+      tree,
+    );
 }
 
 /** One line per problem, in the order they appear in the file, each naming the file. */

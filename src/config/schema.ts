@@ -248,8 +248,17 @@ function isLanguageTag(tag: string): boolean {
   }
 }
 
-/** Keys whose value must come from the environment (`${VAR}`), never be written in the file. */
+/**
+ * Keys whose value must come wholly from one environment variable (`${VAR}` and nothing else),
+ * never be written in the file (see checkSecrets in load.ts).
+ */
 export const SECRET_KEYS = ["secret", "delivery.smtp.password"] as const;
+
+/**
+ * The shortest `secret` accepted, in bytes: it keys HMAC-SHA256, whose key is 32 bytes. 32 hex
+ * characters already carry 128 bits; `openssl rand -hex 32` (64 characters, 256 bits) is the advice.
+ */
+export const MIN_SECRET_BYTES = 32;
 
 export const smtpSchema = z.strictObject({
   host: nonEmptyString.default("localhost"),

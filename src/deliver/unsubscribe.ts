@@ -6,10 +6,10 @@
  * Format: base64url(address) "." base64url(first 16 bytes of the HMAC).
  */
 import { createHash, createHmac, timingSafeEqual, type Hash } from "node:crypto";
+import { MIN_SECRET_BYTES } from "../config/schema.js";
 import { ConfigError } from "../errors.js";
 
 const CONTEXT = "comeback-unsubscribe\u0000";
-export const MIN_SECRET_LENGTH = 16;
 
 /**
  * HMAC-SHA256, with the keyed inner and outer hash states computed once per secret and copied per
@@ -63,13 +63,14 @@ export function requireSecret(secret: string | null): string {
     throw new ConfigError(
       "secret is not set (or the environment variable it names is unset): unsubscribe links are signed with it. " +
         "Write `secret: ${COMEBACK_SECRET}` in comeback.yaml " +
-        `and set COMEBACK_SECRET in the environment to a random string of at least ${MIN_SECRET_LENGTH} characters ` +
+        `and set COMEBACK_SECRET in the environment to a random key of at least ${MIN_SECRET_BYTES} bytes ` +
         "(e.g. openssl rand -hex 32)",
     );
   }
-  if (secret.length < MIN_SECRET_LENGTH) {
+  const bytes = Buffer.byteLength(secret, "utf8");
+  if (bytes < MIN_SECRET_BYTES) {
     throw new ConfigError(
-      `secret: expected at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32), got ${secret.length}`,
+      `secret: expected at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -hex 32), got ${bytes}`,
     );
   }
   return secret;

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { parts } from "../deliver-helpers.js";
 import { query, run, SHARED_DATA, workspace } from "../helpers.js";
 
-const SECRET = "test-secret-0123456789abcdef";
+const SECRET = "test-secret-0123456789abcdef-0123456789";
 const env = { COMEBACK_SECRET: SECRET };
 const MONDAY = "2026-03-02T09:00";
 

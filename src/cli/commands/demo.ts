@@ -26,7 +26,7 @@ import { isoWeekOf } from "../../deliver/clock.js";
 /** The demo's fixed clock: a Monday morning inside the default send window. */
 export const DEMO_NOW = "2026-03-02T09:00:00Z";
 /** Signs the demo's unsubscribe links. Clearly not a secret: a real shop sets COMEBACK_SECRET. */
-export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION";
+export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION-0123456789";
 
 /** The package root: dist/src/cli/commands → four levels up (src/cli/commands → three, under vitest). */
 export function packageRoot(): string {
