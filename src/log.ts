@@ -2,14 +2,22 @@
  * Structured logs. `log.file` (config) always gets them, one JSON line per event, whatever the flags.
  * `-v` adds stderr: readable lines on a terminal, the same JSON lines when stderr is a pipe or a file
  * (for jq or a log collector). Without either, logs go nowhere, so cron mail stays quiet. Every line
- * carries the run id. Personal data (emails, phones, names) is never logged at info level or above.
+ * carries the run id. Personal data (emails, phones, names) is never logged at info level or above:
+ * every call passes through redact.ts first.
  *
  * The readable lines are formatted here, synchronously, rather than by pino-pretty: its transport runs
  * in a worker thread, which costs every `-v` run a thread start and can lose the last lines when the
  * process exits right after an error.
  */
 import { randomUUID } from "node:crypto";
-import pino, { type DestinationStream, type Level, type Logger, type StreamEntry } from "pino";
+import pino, {
+  type DestinationStream,
+  type Level,
+  type Logger,
+  type LoggerOptions as PinoOptions,
+  type StreamEntry,
+} from "pino";
+import { redactLogArguments } from "./redact.js";
 
 export type { Logger };
 
@@ -41,11 +49,19 @@ export function createLogger(options: LoggerOptions): Logger {
     });
   }
   if (streams.length === 0) return pino({ level: "silent", base });
+  const hooks: PinoOptions["hooks"] = {
+    // Every line at info and above loses its personal data here, whoever logs it (see redact.ts);
+    // debug and trace keep it for the admin who asked for them.
+    logMethod(args, method, level) {
+      const out = level >= pino.levels.values.info! ? redactLogArguments(args) : args;
+      method.apply(this, out as Parameters<typeof method>);
+    },
+  };
   const lowest = streams.reduce(
     (low, entry) => (pino.levels.values[entry.level!]! < pino.levels.values[low]! ? entry.level! : low),
     streams[0]!.level!,
   );
-  return pino({ level: lowest, base }, pino.multistream(streams));
+  return pino({ level: lowest, base, hooks }, pino.multistream(streams));
 }
 
 function readableStderr(): DestinationStream {
