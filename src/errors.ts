@@ -11,7 +11,13 @@ export const ExitCode = {
   dataError: 65,
   noInput: 66,
   unavailable: 69,
+  /** The database file (or its folder) can't be created. */
+  cantCreate: 73,
+  /** The database can't be read or written: a full disk, a damaged file, a file that is no database. */
+  ioError: 74,
   tempFail: 75,
+  /** The database file or its folder is read-only for this user. */
+  noPermission: 77,
   config: 78,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -75,5 +81,15 @@ export class UnavailableError extends AppError {
 export class SurgeStoppedError extends AppError {
   constructor(message: string) {
     super(message, ExitCode.surge);
+  }
+}
+
+/** The database file can't be created, read or written (exit 73, 74 or 77); see store/storage-errors.ts. */
+export class StorageError extends AppError {
+  constructor(
+    message: string,
+    exitCode: typeof ExitCode.cantCreate | typeof ExitCode.ioError | typeof ExitCode.noPermission,
+  ) {
+    super(message, exitCode);
   }
 }

@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { AppError, ExitCode, LockedError } from "../errors.js";
+import { openedDatabase } from "../store/open.js";
+import { storageErrorFrom } from "../store/storage-errors.js";
 import { IMPORT_KINDS, type ImportKind } from "../import/fields.js";
 import { createContext, openForReading, openForWriting, type GlobalOptions } from "./context.js";
 import type { ImportFlags } from "./commands/import.js";
@@ -64,7 +66,8 @@ Every command has --help with examples. --quiet prints only errors (and what --j
 for); -v adds the logs on stderr; log.file in the config always gets them.
 
 Exit codes: 0 done, 1 bug, 2 usage, 65 bad input data, 66 missing file, 69 service unavailable,
-75 another run holds the lock, 78 bad configuration.`,
+73 can't create the database, 74 database I/O error (disk full, damaged file), 75 another run holds
+the lock, 77 no permission to write the database, 78 bad configuration, 130/143 stopped at once by a second Ctrl-C/SIGTERM.`,
     );
 
   program
@@ -187,6 +190,12 @@ function exitCodeFor(error: unknown): number {
     );
     process.stderr.write(`comeback: ${locked.message}\n`);
     return locked.exitCode;
+  }
+  const database = openedDatabase();
+  const storage = database === null ? null : storageErrorFrom(error, database);
+  if (storage) {
+    process.stderr.write(`comeback: ${storage.message}\n`);
+    return storage.exitCode;
   }
   if (error instanceof AppError) {
     process.stderr.write(`comeback: ${error.message}\n`);

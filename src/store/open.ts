@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import { checkDatabaseFile, storageErrorFrom } from "./storage-errors.js";
 
 export type Db = Database.Database;
 
@@ -15,12 +16,31 @@ export type Db = Database.Database;
 const SHIPPED_BINDING = fileURLToPath(new URL("./native/better_sqlite3.node", import.meta.url));
 const nativeBinding = existsSync(SHIPPED_BINDING) ? SHIPPED_BINDING : undefined;
 
+/** The database this process opened last: names the file when a later statement hits a storage fault. */
+let lastOpened: string | null = null;
+
+export function openedDatabase(): string | null {
+  return lastOpened;
+}
+
 /**
  * Opens (creating if needed) the SQLite file with the pragmas every command relies on, and brings
  * its schema up to date. WAL lets `status` read while an import writes; busy_timeout makes a
- * second writer wait briefly instead of failing on the first contention.
+ * second writer wait briefly instead of failing on the first contention. A file that is empty or no
+ * SQLite database is refused, never replaced; a read-only, damaged or full one is a StorageError
+ * naming the file and what to do.
  */
 export function openStore(path: string, options: { readonly?: boolean } = {}): Db {
+  lastOpened = path;
+  checkDatabaseFile(path);
+  try {
+    return openChecked(path, options);
+  } catch (error) {
+    throw storageErrorFrom(error, path) ?? error;
+  }
+}
+
+function openChecked(path: string, options: { readonly?: boolean }): Db {
   if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, {
     readonly: options.readonly ?? false,
