@@ -22,6 +22,7 @@ import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
+import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
@@ -125,7 +126,11 @@ Examples:
       const db = openForReading(config);
       try {
         printStatus(
-          collectStatus(db, config.database, { timezone: config.timezone, now }),
+          collectStatus(db, config.database, {
+            timezone: config.timezone,
+            now,
+            lockExpiryMinutes: config.delivery.lock_expiry_minutes,
+          }),
           Boolean(flags.json),
         );
       } finally {
@@ -167,6 +172,7 @@ Examples:
   registerTaskCommands(program);
   registerUnsubscribe(program);
   registerRules(program);
+  registerUnlock(program);
 
   return program;
 }

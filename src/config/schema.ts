@@ -282,6 +282,8 @@ export const deliverySchema = z.strictObject({
   // A run that would queue more than this many times the shop's usual batch stops before sending
   // (see surgeCheck in src/deliver/weekly.ts).
   surge_factor: z.number().gt(1, { error: "expected a number greater than 1" }).default(3),
+  // A run lock from another host whose heartbeat (every 30 s) is older than this is stale (lock.ts).
+  lock_expiry_minutes: z.number().positive().default(15),
   smtp: section(smtpSchema, {}),
 });
 

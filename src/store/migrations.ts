@@ -305,6 +305,11 @@ export const MIGRATIONS: readonly string[] = [
     SELECT 1, as_of_day, as_of FROM lifecycle_state WHERE id = 1;
   ALTER TABLE customer_lifecycle ADD COLUMN lapsed_on TEXT; -- warm/cold/lost: the day they first became overdue
   `,
+  // 9 (issue 17): the run lock's heartbeat, renewed by its holder every 30 s, so a lock left by a
+  // crash on another host (a replaced container) expires after delivery.lock_expiry_minutes.
+  `
+  ALTER TABLE run_lock ADD COLUMN heartbeat_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,7 +13,7 @@ import { plural, print } from "../output.js";
 import { importFiles } from "./import.js";
 import { collectStatus, printStatus } from "./status.js";
 import type { PlanReport } from "../../plan/run.js";
-import { acquireRunLock } from "../../deliver/lock.js";
+import { takeRunLock } from "../run-lock.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly } from "../../deliver/weekly.js";
 import { emlFileName } from "../../deliver/transports.js";
@@ -72,7 +72,7 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
 
     print(`\nThe Monday batch, as cron would run it on ${DEMO_NOW} (comeback weekly --now ${DEMO_NOW}):`);
     const setup = deliverySetup(config, { needSecret: true, sending: true });
-    const lock = acquireRunLock(db, "comeback demo");
+    const lock = takeRunLock(db, config, "comeback demo");
     try {
       const report = await runWeekly(db, {
         now: DEMO_NOW,

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { NOW_HELP, parseNow } from "../now.js";
-import { acquireRunLock } from "../../deliver/lock.js";
+import { takeRunLock } from "../run-lock.js";
 import { sendDue } from "../../deliver/send.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
@@ -50,7 +50,7 @@ Never sends a message twice on its own. Holds the run lock (a second run exits 7
       const db = openForWriting(config);
       const signals = watchSignals();
       try {
-        const lock = acquireRunLock(db, "comeback send");
+        const lock = takeRunLock(db, config, "comeback send");
         try {
           const report = await sendDue(
             db,

@@ -4,6 +4,9 @@ import { formatCount, plural, print, printJson, table, warn } from "../output.js
 import { outboxStatus, type OutboxStatus } from "../../deliver/outbox.js";
 import { checkData, type DataChecks } from "../../plan/data-checks.js";
 import { nowIso } from "../../time.js";
+import { defaultConfig } from "../../config/load.js";
+import { inspectLock, type LockView } from "../../deliver/lock.js";
+import { describeHolder } from "../run-lock.js";
 
 export interface StatusReport {
   database: string;
@@ -22,6 +25,8 @@ export interface StatusReport {
     report: Record<string, unknown>;
   }[];
   outbox: OutboxStatus;
+  /** The run lock: its holder, heartbeat and whether it is stale (why), or null when none is held. */
+  lock: LockView | null;
   /** Stale data and a timezone that disagrees with the export's offsets (src/plan/data-checks.ts). */
   data_checks?: DataChecks;
 }
@@ -30,7 +35,7 @@ export interface StatusReport {
 export function collectStatus(
   db: Db,
   path: string,
-  checks?: { timezone: string; now: string },
+  checks?: { timezone: string; now: string; lockExpiryMinutes?: number },
 ): StatusReport {
   const count = (sql: string) => db.prepare(sql).pluck().get() as number;
   const imports = db
@@ -52,6 +57,9 @@ export function collectStatus(
     guest_orders: count("SELECT count(*) FROM orders WHERE customer_id IS NULL"),
     imports,
     outbox: outboxStatus(db, nowIso()),
+    lock: inspectLock(db, {
+      expiryMinutes: checks?.lockExpiryMinutes ?? defaultConfig(process.cwd()).delivery.lock_expiry_minutes,
+    }),
     ...(checks && { data_checks: checkData(db, checks.timezone, checks.now) }),
   };
 }
@@ -70,6 +78,7 @@ export function printStatus(status: StatusReport, json: boolean): void {
     ]),
   );
   printOutbox(status.outbox);
+  if (status.lock) printLock(status.lock);
   if (status.imports.length === 0) {
     print("No imports yet.");
     return;
@@ -107,4 +116,13 @@ function printOutbox(outbox: OutboxStatus): void {
       "  comeback send --retry-unknown sends them again (same Message-ID); otherwise they stay as they are.",
     );
   }
+}
+
+function printLock(lock: LockView): void {
+  print(
+    `Run lock: ${describeHolder(lock)}, last heartbeat ${lock.heartbeat_at ?? "none"}` +
+      (lock.stale === null
+        ? " (held)"
+        : ` (stale: ${lock.stale}; the next weekly or send takes it over, or run comeback unlock)`),
+  );
 }

@@ -1,5 +1,5 @@
+import { takeRunLock } from "../run-lock.js";
 import type { Command } from "commander";
-import { acquireRunLock } from "../../deliver/lock.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly, type WeeklyReport } from "../../deliver/weekly.js";
@@ -69,13 +69,8 @@ A batch far bigger than the shop's usual one is not queued nor sent: exit 3, a n
       const db = openForWriting(config);
       const signals = watchSignals();
       try {
-        const lock = flags.dryRun ? null : acquireRunLock(db, "comeback weekly");
+        const lock = flags.dryRun ? null : takeRunLock(db, config, "comeback weekly");
         try {
-          if (lock?.tookOverFrom) {
-            process.stderr.write(
-              `comeback: took over the run lock of pid ${lock.tookOverFrom.pid} (${lock.tookOverFrom.command}, since ${lock.tookOverFrom.started_at}), which is no longer running\n`,
-            );
-          }
           // Stale data or a timezone the export disagrees with: said before the batch, on stderr for cron.
           const checks = checkData(db, config.timezone, now);
           for (const warning of checks.warnings) warn(warning);
