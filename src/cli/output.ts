@@ -43,11 +43,27 @@ export function printJsonBytes(json: Uint8Array): void {
 /** A warning on stderr, for the admin (cron mails stderr). */
 export function warn(message: string): void {
   warningLog?.(message);
-  if (!quiet) process.stderr.write(`comeback: warning: ${message}\n`);
+  if (!quiet) process.stderr.write(`comeback: warning: ${escapeControls(message)}\n`);
 }
 
+/**
+ * Human output, with control characters shown escaped: a customer name or product name from a CSV
+ * may hold terminal escape codes (ESC [ 2 J clears the screen, OSC 52 writes the clipboard), which
+ * `lost`, `due`, `tasks` and the other listings would otherwise send raw to the admin's terminal.
+ */
 export function print(text = ""): void {
-  if (!quiet) process.stdout.write(`${text}\n`);
+  if (!quiet) process.stdout.write(`${escapeControls(text)}\n`);
+}
+
+// C0 controls but tab and line feed, DEL, and the C1 controls (U+0080-U+009F; U+009B is a one-character CSI).
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Control characters as visible escapes: ESC becomes `\x1b`, CR `\r`. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (char) =>
+    char === "\r" ? "\\r" : `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** "1 order", "2 orders", "1,234 orders": counts in human output (irregular plurals passed in full). */

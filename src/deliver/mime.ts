@@ -31,6 +31,9 @@ export const ADDRESS = /^[^\s<>()[\]\\,;:"@]+@[^\s<>()[\]\\,;:"@]+\.[^\s<>()[\]\
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const ATOM_PHRASE = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~. ]*$/;
 
+/** The longest display name written as is; the header line stays within 78 with "To: " and a short address. */
+const MAX_PLAIN_PHRASE = 60;
+
 const oneLine = (text: string) => text.replace(/[\r\n\t\v\f]+/g, " ").trim();
 
 /**
@@ -88,7 +91,10 @@ export function formatMailbox(mailbox: Mailbox): string {
   if (!ADDRESS.test(mailbox.address)) throw new Error(`not a usable email address: ${mailbox.address}`);
   if (name === "") return mailbox.address;
   let phrase: string;
-  if (ATOM_PHRASE.test(name) && !name.includes(".")) phrase = name;
+  // A longer name goes as encoded words, which fold every 75 characters: a 1,500-character name
+  // written plain made a 1,522-character To line (RFC 5322: at most 998, should be 78).
+  if (name.length > MAX_PLAIN_PHRASE) return `${encodedWords(name)}\r\n <${mailbox.address}>`;
+  else if (ATOM_PHRASE.test(name) && !name.includes(".")) phrase = name;
   else if (PRINTABLE_ASCII.test(name)) phrase = `"${name.replace(/(["\\])/g, "\\$1")}"`;
   else phrase = encodedWords(name);
   return `${phrase} <${mailbox.address}>`;

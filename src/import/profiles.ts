@@ -180,6 +180,29 @@ export function indexColumns(profile: Profile, headers: readonly string[]): Colu
   return index;
 }
 
+/**
+ * A header the profile reads that names two columns: which one holds the value is a guess (the first
+ * was silently used), so it is an error naming both; the admin renames one or maps the other header.
+ * Duplicates among the columns comeback doesn't read (two "Notes") are harmless and allowed.
+ */
+export function duplicateMappedHeaders(profile: Profile, headers: readonly string[]): string[] {
+  const wanted = new Set(Object.values(profile.columns).flat().map(normalizeHeader));
+  const seen = new Map<string, number>();
+  const problems: string[] = [];
+  headers.forEach((header, index) => {
+    const key = normalizeHeader(header);
+    if (!wanted.has(key)) return;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else
+      problems.push(
+        `the header "${header}" names two columns, ${first + 1} and ${index + 1} ("${headers[first]}" and "${header}"): ` +
+          `rename one in the file, or map the other header in a profile`,
+      );
+  });
+  return problems;
+}
+
 /** What the header lacks for this profile: required fields, and the sku-or-name rule for orders. */
 export function missingRequired(profile: Profile, index: ColumnIndex): string[] {
   const missing = REQUIRED_FIELDS[profile.kind].filter((field) => !index[field]);

@@ -1,9 +1,11 @@
 /**
  * FILE.rejected.csv: the rows --skip-bad-rows left out, as read, with the line and the reason, so the
  * admin can fix them and import that file again. Written to a temporary name and renamed once the
- * import has committed, so a failed run never leaves a misleading file behind.
+ * import has committed, so a failed run never leaves a misleading file behind. A run killed before
+ * that leaves its FILE.rejected.csv.PID.tmp: the next run beside it removes those of dead pids.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readdirSync, rmSync, type WriteStream } from "node:fs";
+import { isProcessAlive } from "../deliver/lock.js";
 import { rename, rm } from "node:fs/promises";
 import { dirname, extname, basename, join } from "node:path";
 import type { RejectedRow } from "./records.js";
@@ -34,6 +36,7 @@ export class RejectedFile {
   }
 
   start(headers: string[]): void {
+    removeLeftovers(this.path);
     this.stream = createWriteStream(this.temporary);
     // A BOM so that Excel opens the UTF-8 file with the right characters.
     this.stream.write(`\uFEFF${["line", "error", ...headers].map(csvCell).join(",")}\n`);
@@ -63,5 +66,21 @@ export class RejectedFile {
 
   async discard(): Promise<void> {
     await this.finish(false).catch(() => undefined);
+  }
+}
+
+/** Removes PATH.PID.tmp files whose process is gone (a killed import); a live one is another run's. */
+function removeLeftovers(path: string): void {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid === undefined || Number(pid) === process.pid || isProcessAlive(Number(pid))) continue;
+    rmSync(join(dirname(path), name), { force: true });
   }
 }

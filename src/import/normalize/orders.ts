@@ -5,6 +5,7 @@
  * time (the earliest) and the customer and currency, which must agree (see assembleOrder).
  */
 import { decimalToMinor, lineTotalMinor, minorDigits } from "../../money.js";
+import { DataError } from "../../errors.js";
 import { makeOffsetReader } from "../../time.js";
 import {
   flattenLines,
@@ -106,6 +107,28 @@ function mergeCustomers(rows: OrderRow[]): CustomerFields | null {
     }
   }
   return merged;
+}
+
+function lineItemOf(row: OrderRow, currency: string): LineItem | RowProblem {
+  try {
+    const unitPriceMinor = toMinor(row.unitPrice, currency);
+    let total = toMinor(row.lineTotal, currency);
+    if (total === null && row.unitPrice !== null)
+      total = lineTotalMinor(row.quantity, row.unitPrice, minorDigits(currency));
+    return {
+      // Without a line id, the writer numbers lines by position within the order in this file.
+      lineKey: row.lineId,
+      sku: row.sku,
+      productName: row.productName,
+      quantity: row.quantity,
+      unitPriceMinor:
+        unitPriceMinor ?? (total !== null && row.quantity !== 0 ? Math.round(total / row.quantity) : null),
+      lineTotalMinor: total,
+    };
+  } catch (error) {
+    if (error instanceof DataError) return { line: row.line, column: null, message: error.message };
+    throw error;
+  }
 }
 
 function toMinor(decimal: string | null, currency: string): number | null {
@@ -232,22 +255,13 @@ export function assembleOrder(rows: OrderRow[], ctx: OrderAssemblyContext): Orde
     status = "cancelled";
     statusClass = "cancelled";
   }
-  const items: LineItem[] = rows.map((row) => {
-    const unitPriceMinor = toMinor(row.unitPrice, currency);
-    let total = toMinor(row.lineTotal, currency);
-    if (total === null && row.unitPrice !== null)
-      total = lineTotalMinor(row.quantity, row.unitPrice, minorDigits(currency));
-    return {
-      // Without a line id, the writer numbers lines by position within the order in this file.
-      lineKey: row.lineId,
-      sku: row.sku,
-      productName: row.productName,
-      quantity: row.quantity,
-      unitPriceMinor:
-        unitPriceMinor ?? (total !== null && row.quantity !== 0 ? Math.round(total / row.quantity) : null),
-      lineTotalMinor: total,
-    };
-  });
+  const items: LineItem[] = [];
+  // An amount past 2^53 minor units can't be stored exactly: the row's problem, with its line.
+  for (const row of rows) {
+    const item = lineItemOf(row, currency);
+    if ("message" in item) return item;
+    items.push(item);
+  }
   const order: OrderRecord = {
     orderId: first.orderId,
     line: first.line,

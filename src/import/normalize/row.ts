@@ -2,6 +2,7 @@
  * Reading typed values out of one CSV row, collecting every problem with the header it came from,
  * so one pass tells the admin all that is wrong with a row, not just the first thing.
  */
+import { DataError } from "../../errors.js";
 import { describeDateFormat, makeDateParser } from "../../time.js";
 import { decimalToMinor, isCurrencyCode, lineTotalMinor, minorDigits } from "../../money.js";
 import { CUSTOMER_FIELDS } from "../fields.js";
@@ -158,12 +159,24 @@ export class RowReader {
 
   money(field: string, currency: string): number | null {
     const decimal = this.decimal(field);
-    return decimal === null ? null : decimalToMinor(decimal, minorDigits(currency));
+    return decimal === null ? null : this.exact(field, () => decimalToMinor(decimal, minorDigits(currency)));
   }
 
   lineTotal(quantity: number, unitField: string, currency: string): number | null {
     const decimal = this.decimal(unitField);
-    return decimal === null ? null : lineTotalMinor(quantity, decimal, minorDigits(currency));
+    return decimal === null
+      ? null
+      : this.exact(unitField, () => lineTotalMinor(quantity, decimal, minorDigits(currency)));
+  }
+
+  /** An amount too large to store exactly (past 2^53 minor units) is this cell's problem, at its line. */
+  private exact(field: string, compute: () => number): number | null {
+    try {
+      return compute();
+    } catch (error) {
+      if (error instanceof DataError) return this.problem(field, error.message);
+      throw error;
+    }
   }
 
   date(field: string): string | null {
