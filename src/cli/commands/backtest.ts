@@ -1,13 +1,14 @@
 /** `comeback backtest`: how good the reminders would have been on the shop's own past Mondays. */
 import type { Command } from "commander";
 import { COMPARED_THRESHOLDS, runBacktest, type Scores } from "../../plan/backtest.js";
+import { UsageError } from "../../errors.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { formatCount, print, printJson } from "../output.js";
 
 interface BacktestFlags {
   from?: string;
   to?: string;
-  thresholds?: boolean;
+  thresholds?: boolean | string;
   json?: boolean;
 }
 
@@ -17,7 +18,10 @@ export function registerBacktest(program: Command): void {
     .description("replay past Monday batches on this database and score the carts against what was bought")
     .option("--from <date>", "the first Monday scored (default: 15 weeks before --to)")
     .option("--to <date>", "the last Monday scored (default: the last whose 28 days the data covers)")
-    .option("--thresholds", `also replay at min_probability ${COMPARED_THRESHOLDS.join(", ")}`)
+    .option(
+      "--thresholds [list]",
+      `also replay at these min_probability values, comma-separated (default ${COMPARED_THRESHOLDS.join(",")})`,
+    )
     .option("--json", "print one JSON report")
     .addHelpText(
       "after",
@@ -43,7 +47,7 @@ Examples:
         const report = await runBacktest(db, config, {
           from: flags.from,
           to: flags.to,
-          thresholds: flags.thresholds ? COMPARED_THRESHOLDS : [],
+          thresholds: thresholdList(flags.thresholds),
         });
         if (flags.json) return printJson(report);
         print(
@@ -57,6 +61,15 @@ Examples:
         db.close();
       }
     });
+}
+
+function thresholdList(flag: boolean | string | undefined): readonly number[] {
+  if (flag === undefined || flag === false) return [];
+  if (flag === true) return COMPARED_THRESHOLDS;
+  const values = flag.split(",").map((part) => Number(part.trim()));
+  if (values.some((v) => !(v > 0 && v <= 1)))
+    throw new UsageError(`--thresholds "${flag}": expected probabilities such as 0.1,0.2,0.3`);
+  return values;
 }
 
 function line(r: Scores, width: number): string {

@@ -77,6 +77,7 @@ export function explainCustomer(
           ? undefined
           : {
               orderSums: orderSums(history.days),
+              orderDays: history.days,
               lastOrderDay: history.days.at(-1) as number,
               offers: offers.get(customerId),
             };

@@ -83,6 +83,7 @@ export function planBatches(
           ? undefined
           : {
               orderSums: orderSums(history.days),
+              orderDays: history.days,
               lastOrderDay: history.days.at(-1) as number,
               offers: job.offers.get(customer.customerId),
             };

@@ -9,8 +9,8 @@ import { learnedRate, MIN_PURCHASES_TO_LEARN, type LearnedRate } from "./rhythm.
 import type { ProductFacts, SupplyRule } from "./rules.js";
 import { pooledGap, pooledOrderGap } from "./pooling.js";
 import type { CustomerActivity, ShopModel } from "./shop-model.js";
-import { gapSums } from "./shop-model.js";
-import { nextWindow, probabilityOn, WINDOW_DAYS, type PairTiming } from "./survival.js";
+import { gapSums, ordersFrom } from "./shop-model.js";
+import { mondayOnOrAfter, nextWindow, probabilityOn, WINDOW_DAYS, type PairTiming } from "./survival.js";
 
 export type Basis = "rule" | "learned" | "manual";
 export type ReminderState = "open" | "paused" | "satisfied" | "expired";
@@ -291,6 +291,13 @@ export function planGroup(
   };
 }
 
+/** Order days after `day`, counted up to 3 (the table's last class is 3+). */
+function ordersAfter(days: readonly number[], day: number): number {
+  let n = 0;
+  for (let i = days.length - 1; i >= 0 && (days[i] as number) > day && n < 3; i--) n++;
+  return n;
+}
+
 const pct = (p: number) => `${Math.round(p * 100)} %`;
 
 /**
@@ -322,6 +329,8 @@ function planTimed(
     expectedGap: pooled.days * usage,
     lastOrderDay: activity.lastOrderDay,
     orderGap,
+    ordersSince: ordersAfter(activity.orderDays, purchase.day),
+    share: purchases.length / ordersFrom(activity.orderDays, (purchases[0] as Purchase).day),
   };
   note(
     () =>
@@ -356,11 +365,12 @@ function planTimed(
       () =>
         `last offered in the week of ${dayString(lastOffer)}: not again before ${dayString(start)} (cooldown ${fmt(cooldown)} days)`,
     );
-  const today = probabilityOn(model.table, timing, Math.max(settings.today, purchase.day + 1));
+  const from = mondayOnOrAfter(Math.max(settings.today, purchase.day + 1));
   note(
     () =>
-      `chance of a purchase within ${WINDOW_DAYS} days from ${dayString(Math.max(settings.today, purchase.day + 1))}: ${pct(today)} ` +
-      `(from the shop's own history: pairs with ${purchases.length} purchase(s), as long overdue and as long since any order); threshold ${pct(settings.minProbability)}`,
+      `chance of a purchase within ${WINDOW_DAYS} days from Monday ${dayString(from)}: ${pct(probabilityOn(model.table, timing, from))} ` +
+      `(the share that bought, in the shop's own history, of pairs with ${purchases.length} purchase(s), as far into their expected gap, ` +
+      `as long since any order and with ${timing.ordersSince < 3 ? timing.ordersSince : "3 or more"} order(s) without it since); threshold ${pct(settings.minProbability)}`,
   );
 
   let state: ReminderState = "open";

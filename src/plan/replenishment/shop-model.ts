@@ -28,8 +28,9 @@ export interface ShopModel {
 
 /** One customer's activity, as far as the timing of their reminders needs it. */
 export interface CustomerActivity {
-  /** Sums of the log gaps between their order days, and their last order day. */
+  /** Sums of the log gaps between their order days, their order days, and the last of them. */
   orderSums: LogSums;
+  orderDays: readonly number[];
   lastOrderDay: number;
   /** Each group's offers: the Mondays of the weeks it was in a cart, ascending. */
   offers: Map<string, number[]> | undefined;
@@ -97,12 +98,17 @@ export function learnShop(
         let k = 0;
         while (k < days.length && (days[k] as number) < day) k++;
         if (k === 0) continue;
+        const lastPurchaseDay = days[k - 1] as number;
+        let since = 0;
+        for (let i = m - 1; i >= 0 && (c.orderDays[i] as number) > lastPurchaseDay && since < 3; i--) since++;
         const timing = {
           purchases: k,
-          lastPurchaseDay: days[k - 1] as number,
+          lastPurchaseDay,
           expectedGap: pooledGap(prior, group, gapSums(days, day)).days,
           lastOrderDay,
           orderGap,
+          ordersSince: since,
+          share: k / ordersFrom(c.orderDays, days[0] as number, m),
         };
         counter.add(timing, day, k < days.length && (days[k] as number) < day + WINDOW_DAYS);
       }
@@ -145,4 +151,11 @@ function weekMonday(week: string): number {
   // ISO week 1 holds January 4th.
   const jan4 = dayNumber(`${match[1]}-01-04`);
   return isoWeekOf(jan4).monday + 7 * (Number(match[2]) - 1);
+}
+
+/** The customer's order days from `first` on, among the first `count` of them. */
+export function ordersFrom(orderDays: readonly number[], first: number, count = orderDays.length): number {
+  let n = 0;
+  for (let i = count - 1; i >= 0 && (orderDays[i] as number) >= first; i--) n++;
+  return Math.max(1, n);
 }

@@ -6,9 +6,13 @@
  * four-weekly dates before today, every pair then open is one observation (did the customer buy the
  * group in the WINDOW_DAYS after?), counted in the cell of what was known then:
  * - how many purchases of the group the customer had made (1, 2, 3, 4–5, 6+);
+ * - how often the customer orders anything: their typical gap between orders (pooling.ts) as orders
+ *   per 28 days (under ½, ½–1, 1–2, 2–4, 4+): a customer who orders weekly has four chances a month;
  * - the open gap as a multiple of the pair's expected gap (pooling.ts);
  * - the days since the customer's last order of anything, as a multiple of their rhythm between
- *   orders: the chance that they are still a customer at all.
+ *   orders: the chance that they are still a customer at all;
+ * - how many orders they placed since they last bought the group without it (0, 1, 2, 3+): a
+ *   customer who keeps ordering but skips it has moved on from it.
  * Only windows that ended before today are counted, so the still-open gaps are never taken as "no".
  * Sparse cells are pooled with coarser ones (CELL_PRIOR pseudo-observations of the cell above).
  */
@@ -16,7 +20,7 @@
 /** The window a reminder is judged on: the issue's measure, and a month of a customer's time. */
 export const WINDOW_DAYS = 28;
 /** Four-weekly dates before today that the table is counted on: half a year of history. */
-export const REFERENCE_DATES = 6;
+export const REFERENCE_DATES = 12;
 /** Pseudo-observations of the coarser cell a cell's estimate starts from. */
 const CELL_PRIOR = 20;
 
@@ -30,9 +34,19 @@ export const GAP_EDGES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5];
 /** Days since any order over the customer's typical gap between orders. */
 export const RECENCY_EDGES = [0.5, 1, 1.5, 2.5, 4];
 
-const N_BUCKETS = 5;
+/** Orders since the last purchase of the group: 0, 1, 2, 3+. */
+export const SKIPS_BUCKETS = 4;
+
+/** Orders per 28 days, from the customer's typical gap between orders. */
+export const FREQUENCY_EDGES = [0.5, 1, 2, 4];
+
+/** The share of the customer's orders since they first bought the group that held it. */
+export const SHARE_EDGES = [1 / 3, 2 / 3];
+const SUB = (FREQUENCY_EDGES.length + 1) * (SHARE_EDGES.length + 1);
+const N_BUCKETS = 5 * SUB;
 const G_BUCKETS = GAP_EDGES.length + 1;
 const R_BUCKETS = RECENCY_EDGES.length + 1;
+const CELLS = N_BUCKETS * G_BUCKETS * R_BUCKETS * SKIPS_BUCKETS;
 
 function bucket(value: number, edges: readonly number[]): number {
   let i = 0;
@@ -47,19 +61,26 @@ export interface PairTiming {
   expectedGap: number;
   lastOrderDay: number;
   orderGap: number;
+  /** The customer's order days after the last purchase of the group. */
+  ordersSince: number;
+  /** Purchases of the group over the customer's order days since the first of them. */
+  share: number;
 }
 
 function cellOf(t: PairTiming, day: number): number {
-  const n = purchasesBucket(t.purchases);
+  const n =
+    (purchasesBucket(t.purchases) * (SHARE_EDGES.length + 1) + bucket(t.share, SHARE_EDGES)) *
+      (FREQUENCY_EDGES.length + 1) +
+    bucket(WINDOW_DAYS / t.orderGap, FREQUENCY_EDGES);
   const g = bucket((day - t.lastPurchaseDay) / t.expectedGap, GAP_EDGES);
   const r = bucket((day - t.lastOrderDay) / t.orderGap, RECENCY_EDGES);
-  return (n * G_BUCKETS + g) * R_BUCKETS + r;
+  return ((n * G_BUCKETS + g) * R_BUCKETS + r) * SKIPS_BUCKETS + Math.min(t.ordersSince, SKIPS_BUCKETS - 1);
 }
 
 /** Counts observations; `finish` turns them into the table. */
 export class LifeTableCounter {
-  private readonly seen = new Float64Array(N_BUCKETS * G_BUCKETS * R_BUCKETS);
-  private readonly bought = new Float64Array(N_BUCKETS * G_BUCKETS * R_BUCKETS);
+  private readonly seen = new Float64Array(CELLS);
+  private readonly bought = new Float64Array(CELLS);
 
   add(t: PairTiming, day: number, boughtInWindow: boolean): void {
     const cell = cellOf(t, day);
@@ -79,30 +100,30 @@ export class LifeTableCounter {
     const base = allSeen > 0 ? allBought / allSeen : 0;
     const probability: number[] = new Array<number>(seen.length).fill(0);
     const shrink = (b: number, s: number, prior: number) => (b + CELL_PRIOR * prior) / (s + CELL_PRIOR);
-    for (let g = 0; g < G_BUCKETS; g++) {
-      let gs = 0;
-      let gb = 0;
-      for (let n = 0; n < N_BUCKETS; n++)
-        for (let r = 0; r < R_BUCKETS; r++) {
-          const i = (n * G_BUCKETS + g) * R_BUCKETS + r;
-          gs += seen[i]!;
-          gb += bought[i]!;
-        }
-      const pg = shrink(gb, gs, base);
-      for (let n = 0; n < N_BUCKETS; n++) {
-        let ns = 0;
-        let nb = 0;
-        for (let r = 0; r < R_BUCKETS; r++) {
-          const i = (n * G_BUCKETS + g) * R_BUCKETS + r;
-          ns += seen[i]!;
-          nb += bought[i]!;
-        }
-        const png = shrink(nb, ns, pg);
-        for (let r = 0; r < R_BUCKETS; r++) {
-          const i = (n * G_BUCKETS + g) * R_BUCKETS + r;
-          probability[i] = Math.round(shrink(bought[i]!, seen[i]!, png) * 1e4) / 1e4;
-        }
+    // Sums over the cells whose index, divided by `span`, is `i`: the coarser levels of the table.
+    const level = (span: number) => {
+      const s2 = new Float64Array(CELLS / span);
+      const b2 = new Float64Array(CELLS / span);
+      for (let i = 0; i < CELLS; i++) {
+        s2[Math.floor(i / span)]! += seen[i]!;
+        b2[Math.floor(i / span)]! += bought[i]!;
       }
+      return { s: s2, b: b2 };
+    };
+    // From the coarsest to the finest: purchases, how often they order, then open gap, then recency,
+    // then orders since.
+    const byP = level(SUB * G_BUCKETS * R_BUCKETS * SKIPS_BUCKETS);
+    const pP = Array.from(byP.s, (s2, i) => shrink(byP.b[i]!, s2, base));
+    const byS = level((FREQUENCY_EDGES.length + 1) * G_BUCKETS * R_BUCKETS * SKIPS_BUCKETS);
+    const pS = Array.from(byS.s, (s2, i) => shrink(byS.b[i]!, s2, pP[Math.floor(i / (SHARE_EDGES.length + 1))]!));
+    const byN = level(G_BUCKETS * R_BUCKETS * SKIPS_BUCKETS);
+    const byG = level(R_BUCKETS * SKIPS_BUCKETS);
+    const byR = level(SKIPS_BUCKETS);
+    const pN = Array.from(byN.s, (s2, i) => shrink(byN.b[i]!, s2, pS[Math.floor(i / (FREQUENCY_EDGES.length + 1))]!));
+    const pG = Array.from(byG.s, (s2, i) => shrink(byG.b[i]!, s2, pN[Math.floor(i / G_BUCKETS)]!));
+    const pR = Array.from(byR.s, (s2, i) => shrink(byR.b[i]!, s2, pG[Math.floor(i / R_BUCKETS)]!));
+    for (let i = 0; i < CELLS; i++) {
+      probability[i] = Math.round(shrink(bought[i]!, seen[i]!, pR[Math.floor(i / SKIPS_BUCKETS)]!) * 1e4) / 1e4;
     }
     return { probability, observations: allSeen };
   }
@@ -119,12 +140,22 @@ export function probabilityOn(table: LifeTable, t: PairTiming, day: number): num
   return table.probability[cellOf(t, day)] as number;
 }
 
-/** The days from `start` on where the probability can change, in order. */
+/** The Monday on or after a day (day 0, 1970-01-01, was a Thursday). */
+export function mondayOnOrAfter(day: number): number {
+  return day + ((((4 - day) % 7) + 7) % 7);
+}
+
+/**
+ * The Mondays from `start` on where the probability can change, in order. Only Mondays: the batch
+ * sends on Mondays, and a reminder is judged on the 28 days from the Monday it goes out (judged from
+ * its due day instead, it went out up to six days early: F1 0.293 against … on the UK retailer).
+ */
 function changeDays(t: PairTiming, start: number): number[] {
-  const days = [start];
-  for (const edge of GAP_EDGES) days.push(Math.ceil(t.lastPurchaseDay + edge * t.expectedGap));
-  for (const edge of RECENCY_EDGES) days.push(Math.ceil(t.lastOrderDay + edge * t.orderGap));
-  return [...new Set(days.filter((d) => d >= start))].sort((a, b) => a - b);
+  const days = [mondayOnOrAfter(start)];
+  for (const edge of GAP_EDGES) days.push(mondayOnOrAfter(Math.ceil(t.lastPurchaseDay + edge * t.expectedGap)));
+  for (const edge of RECENCY_EDGES) days.push(mondayOnOrAfter(Math.ceil(t.lastOrderDay + edge * t.orderGap)));
+  const first = days[0] as number;
+  return [...new Set(days.filter((d) => d >= first))].sort((a, b) => a - b);
 }
 
 export type Window =
