@@ -14,7 +14,8 @@ function orders(): string {
     for (let day = c % 7; day < 300; day += every + ((day * 7 + c) % 5) - 2) {
       const date = new Date(start + day * 86_400_000).toISOString().slice(0, 10);
       rows.push(`${id++},${date} 10:00,completed,C${c},c${c}@example.com,TEA-1,Green tea,1,5.00`);
-      if (day === c % 7) rows.push(`${id - 1},${date} 10:00,completed,C${c},c${c}@example.com,MUG,Mug,1,9.00`);
+      if (day === c % 7)
+        rows.push(`${id - 1},${date} 10:00,completed,C${c},c${c}@example.com,MUG,Mug,1,9.00`);
     }
   }
   return rows.join("\n") + "\n";
@@ -34,7 +35,9 @@ describe("backtest", () => {
     writeFileSync(join(dir, "orders.csv"), orders());
     expect((await run(["import", "orders", "orders.csv"], { cwd: dir })).code).toBe(0);
     const db = join(dir, "comeback.db");
-    const before = JSON.stringify(query(db, "SELECT (SELECT count(*) FROM reminders) r, (SELECT count(*) FROM carts) c"));
+    const before = JSON.stringify(
+      query(db, "SELECT (SELECT count(*) FROM reminders) r, (SELECT count(*) FROM carts) c"),
+    );
     const result = await run(["backtest", "--json", "--thresholds"], { cwd: dir });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -58,11 +61,13 @@ describe("backtest", () => {
     // Regular tea buyers: comeback reaches most of their purchases, and most of its items are bought.
     expect(report.comeback.recall).toBeGreaterThan(0.5);
     expect(report.comeback.precision).toBeGreaterThan(0.5);
-    expect(JSON.stringify(query(db, "SELECT (SELECT count(*) FROM reminders) r, (SELECT count(*) FROM carts) c"))).toBe(before);
+    expect(
+      JSON.stringify(query(db, "SELECT (SELECT count(*) FROM reminders) r, (SELECT count(*) FROM carts) c")),
+    ).toBe(before);
 
     const text = await run(["backtest", "--from", report.from, "--to", report.to], { cwd: dir });
     expect(text.stdout).toContain(`Replayed 16 Mondays, ${report.from} to ${report.to}`);
-    expect(text.stdout).toMatch(/comeback \(min_probability 0\.15\)\s+\d+\s+[01]\.\d{3}/);
+    expect(text.stdout).toMatch(/comeback \(min_probability 0\.2\)\s+\d+\s+[01]\.\d{3}/);
     const bad = await run(["backtest", "--from", "2025-13-01"], { cwd: dir });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("--from");

@@ -114,7 +114,10 @@ describe("replenishment", () => {
     );
     expect(c9).toMatchObject({ state: "expired", reminder_number: 3, due_on: "2026-01-11" });
     expect(plan.replenishment).toMatchObject({ new: 9, changed: 0, expired: 1, due_this_week: 2 });
-    expect(plan.replenishment.unknown_products).toEqual([{ sku: "MYSTERY-1", name: "Gift card", orders: 2 }]);
+    // The gift card has no rule, but the shop's own history times it (issue 15): on a shop this small its
+    // chance of a purchase within 28 days stays under the threshold, so it has no reminder, and no
+    // product is unknown while learn_from_history is on.
+    expect(plan.replenishment.unknown_products).toEqual([]);
   });
 
   it("changes nothing when planned again with the same facts and --now", async () => {

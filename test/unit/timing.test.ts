@@ -2,9 +2,20 @@
 import { describe, expect, it } from "vitest";
 import { planGroup, type PlanProduct, type PlanSettings } from "../../src/plan/replenishment/compute.js";
 import { dayNumber, dayString } from "../../src/plan/days.js";
-import { addLog, emptySums, poolGaps, pooledGap, type LogSums } from "../../src/plan/replenishment/pooling.js";
+import {
+  addLog,
+  emptySums,
+  poolGaps,
+  pooledGap,
+  type LogSums,
+} from "../../src/plan/replenishment/pooling.js";
 import { orderSums } from "../../src/plan/replenishment/shop-model.js";
-import { LifeTableCounter, nextWindow, type LifeTable, type PairTiming } from "../../src/plan/replenishment/survival.js";
+import {
+  LifeTableCounter,
+  nextWindow,
+  type LifeTable,
+  type PairTiming,
+} from "../../src/plan/replenishment/survival.js";
 
 const sums = (...gaps: number[]): LogSums => {
   const s = emptySums();
@@ -48,7 +59,15 @@ describe("pooling the gaps", () => {
 /** A table where the chance is `high` once the open gap reaches the expected gap, else `low`. */
 function table(low: number, high: number): LifeTable {
   const counter = new LifeTableCounter();
-  const t: PairTiming = { purchases: 3, lastPurchaseDay: 0, expectedGap: 10, lastOrderDay: 0, orderGap: 10 };
+  const t: PairTiming = {
+    purchases: 3,
+    lastPurchaseDay: 0,
+    expectedGap: 10,
+    lastOrderDay: 0,
+    orderGap: 10,
+    ordersSince: 0,
+    share: 1,
+  };
   for (let day = 1; day < 60; day++) {
     const p = day >= 10 && day < 20 ? high : low;
     for (let i = 0; i < 1000; i++) counter.add(t, day, i < p * 1000);
@@ -57,16 +76,25 @@ function table(low: number, high: number): LifeTable {
 }
 
 describe("the probability gate", () => {
-  const t: PairTiming = { purchases: 3, lastPurchaseDay: 0, expectedGap: 10, lastOrderDay: 0, orderGap: 10 };
+  const t: PairTiming = {
+    purchases: 3,
+    lastPurchaseDay: 0,
+    expectedGap: 10,
+    lastOrderDay: 0,
+    orderGap: 10,
+    ordersSince: 0,
+    share: 1,
+  };
   const tbl = table(0.05, 0.4);
 
-  it("is due on the first day the chance reaches the threshold", () => {
-    expect(nextWindow(tbl, t, 1, 1, 0.15)).toMatchObject({ kind: "due", from: 10 });
+  // Day 0 (1970-01-01) was a Thursday: the Mondays are days 4, 11, 18, 25…
+  it("is due on the first Monday the chance reaches the threshold", () => {
+    expect(nextWindow(tbl, t, 1, 1, 0.15)).toMatchObject({ kind: "due", from: 11 });
   });
 
   it("stays due (overdue) while the chance holds, and expires once it has fallen", () => {
-    expect(nextWindow(tbl, t, 1, 14, 0.15)).toMatchObject({ kind: "due", from: 10 });
-    expect(nextWindow(tbl, t, 1, 40, 0.15)).toEqual({ kind: "passed", endedOn: 20 });
+    expect(nextWindow(tbl, t, 1, 14, 0.15)).toMatchObject({ kind: "due", from: 11 });
+    expect(nextWindow(tbl, t, 1, 40, 0.15)).toEqual({ kind: "passed", endedOn: 25 });
   });
 
   it("never sends when the chance never reaches the threshold", () => {
@@ -75,9 +103,16 @@ describe("the probability gate", () => {
 });
 
 describe("the cooldown", () => {
-  const products: PlanProduct[] = [{ sku: "TEA", name: "Tea", groupKey: "TEA", daysPerUnit: null, rule: null }];
+  const products: PlanProduct[] = [
+    { sku: "TEA", name: "Tea", groupKey: "TEA", daysPerUnit: null, rule: null },
+  ];
   const d = dayNumber;
-  const purchases = [10, 40, 70].map((day, i) => ({ orderId: i + 1, day: d("2026-01-01") + day, pid: 0, quantity: 1 }));
+  const purchases = [10, 40, 70].map((day, i) => ({
+    orderId: i + 1,
+    day: d("2026-01-01") + day,
+    pid: 0,
+    quantity: 1,
+  }));
   const prior = poolGaps([{ group: "TEA", sums: sums(30, 30, 30, 30) }], [sums(30, 30)]);
   // Every pair buys within 28 days: the chance is 1 on every day.
   const always: LifeTable = { probability: new Array<number>(20000).fill(1), observations: 1 };
@@ -91,21 +126,29 @@ describe("the cooldown", () => {
     cooldownDays: 28,
   });
   const plan = (today: string, offers: string[]) =>
-    planGroup("TEA", purchases, products, {
-      customerId: 1,
-      importedUsageFactor: null,
-      manualUsageFactor: null,
-      override: undefined,
-      overrideAll: undefined,
-      activity: {
-        orderSums: orderSums(purchases.map((p) => p.day)),
-        lastOrderDay: purchases[2]!.day,
-        offers: new Map([["TEA", offers.map(d)]]),
+    planGroup(
+      "TEA",
+      purchases,
+      products,
+      {
+        customerId: 1,
+        importedUsageFactor: null,
+        manualUsageFactor: null,
+        override: undefined,
+        overrideAll: undefined,
+        activity: {
+          orderSums: orderSums(purchases.map((p) => p.day)),
+          orderDays: purchases.map((p) => p.day),
+          lastOrderDay: purchases[2]!.day,
+          offers: new Map([["TEA", offers.map(d)]]),
+        },
       },
-    }, settings(today)).row;
+      settings(today),
+    ).row;
 
-  it("is due the day after the purchase when nothing was offered", () => {
-    expect(plan("2026-03-16", [])).toMatchObject({ due_on: "2026-03-13", state: "open", reminder_number: 1 });
+  it("is due the Monday after the purchase when nothing was offered", () => {
+    // Bought Thursday 2026-03-12; the chance is 1 from the next Monday on.
+    expect(plan("2026-03-16", [])).toMatchObject({ due_on: "2026-03-16", state: "open", reminder_number: 1 });
   });
 
   it("offers a pair again no sooner than 28 days after its last offer, purchase or not", () => {

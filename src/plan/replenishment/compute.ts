@@ -388,7 +388,7 @@ function planTimed(
     expiresOn = Number.POSITIVE_INFINITY;
     note(
       () =>
-        `due ${dayString(firstDue)}: the first day from ${dayString(start)} on with a chance of ${pct(window.probability)}, at or above the threshold`,
+        `due ${dayString(firstDue)}: from that Monday on the chance is ${pct(window.probability)}, at or above the threshold (the first such Monday from ${dayString(start)} whose chance still holds now)`,
     );
   } else if (window.kind === "passed") {
     state = "expired";
