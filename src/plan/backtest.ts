@@ -20,7 +20,28 @@ import { UsageError } from "../errors.js";
 import type { Db } from "../store/open.js";
 import { makeDateParser } from "../time.js";
 import { dayNumber, dayString, LocalDays } from "./days.js";
-import { startReplenishment } from "./replenishment/plan.js";
+import { planSettings, startReplenishment } from "./replenishment/plan.js";
+import { planGroup } from "./replenishment/compute.js";
+import { linesByGroup } from "./replenishment/batch.js";
+import {
+  customerBatches,
+  customerRanges,
+  customerSettings,
+  loadOverrides,
+  ProductIndex,
+  type CustomerLines,
+} from "./replenishment/facts.js";
+import { purchasesOf, type PlanLine } from "./replenishment/purchases.js";
+import { SupplyRules } from "./replenishment/rules.js";
+import {
+  fitShop,
+  learnedOf,
+  orderSums,
+  type CustomerActivity,
+  type Learned,
+  type ShopModel,
+} from "./replenishment/shop-model.js";
+import { historyOf } from "./lifecycle/history.js";
 import { median } from "./replenishment/rhythm.js";
 
 export const WARMUP_MONDAYS = 4;
@@ -142,19 +163,24 @@ function simpleMethod(
   dueAfter: (customer: string, last: number, monday: number) => number | null,
 ): Sent {
   const sent: Sent = new Map();
-  const reminded = new Map<string, number>();
+  const pairs = [...buys].map(([pair, days]) => ({
+    pair,
+    customer: pair.slice(0, pair.indexOf("\t")),
+    days,
+    k: 0,
+    reminded: Number.NaN,
+  }));
   for (const monday of mondays) {
     const week = new Set<string>();
-    for (const [pair, days] of buys) {
-      let k = 0;
-      while (k < days.length && (days[k] as number) < monday) k++;
-      if (k === 0) continue;
-      const last = days[k - 1] as number;
-      if (reminded.get(pair) === last) continue;
-      const gap = dueAfter(pair.slice(0, pair.indexOf("\t")), last, monday);
+    for (const p of pairs) {
+      while (p.k < p.days.length && (p.days[p.k] as number) < monday) p.k++;
+      if (p.k === 0) continue;
+      const last = p.days[p.k - 1] as number;
+      if (p.reminded === last) continue;
+      const gap = dueAfter(p.customer, last, monday);
       if (gap === null || last + Math.floor(gap) > monday + 6) continue;
-      week.add(pair);
-      reminded.set(pair, last);
+      week.add(p.pair);
+      p.reminded = last;
     }
     sent.set(monday, week);
   }
@@ -181,19 +207,23 @@ function baselines(buys: Buys, mondays: readonly number[], scored: readonly numb
     if (list === undefined) orderDays.set(customer, [...days]);
     else list.push(...days);
   }
-  for (const list of orderDays.values()) {
-    list.sort((a, b) => a - b);
-  }
-  const medians = new Map<string, number | null>();
+  for (const [customer, list] of orderDays)
+    orderDays.set(
+      customer,
+      [...new Set(list)].sort((a, b) => a - b),
+    );
+  // Asked pair by pair, Monday after Monday: each customer's median is kept for the Monday it was asked for.
+  const medians = new Map<string, { monday: number; value: number | null }>();
   const customerMedian = (customer: string, monday: number) => {
-    const key = `${customer}@${monday}`;
-    let value = medians.get(key);
-    if (value === undefined) {
-      const days = [...new Set((orderDays.get(customer) ?? []).filter((d) => d < monday))];
-      const gaps = days.slice(1).map((d, i) => d - (days[i] as number));
-      value = gaps.length ? median(gaps) : null;
-      medians.set(key, value);
-    }
+    const known = medians.get(customer);
+    if (known?.monday === monday) return known.value;
+    const all = orderDays.get(customer) ?? [];
+    let n = 0;
+    while (n < all.length && (all[n] as number) < monday) n++;
+    const days = all.slice(0, n);
+    const gaps = days.slice(1).map((d, i) => d - (days[i] as number));
+    const value = gaps.length ? median(gaps) : null;
+    medians.set(customer, { monday, value });
     return value;
   };
   return [
@@ -214,7 +244,135 @@ function baselines(buys: Buys, mondays: readonly number[], scored: readonly numb
   ];
 }
 
-/** Replays comeback's own Mondays with `config`, in a transaction rolled back afterwards. */
+/**
+ * Replays comeback's own Mondays in memory (the default): the orders are read once; each Monday, every
+ * customer's orders placed by 09:00 go through the very functions a `plan` runs (fitShop for the shop's
+ * model, planGroup for each reminder), and the week's carts take what `weekly`'s cart selection takes
+ * (src/deliver/carts.ts): the open reminders due by the week's Sunday, but not one already in an earlier
+ * week's cart with the same due date and number. `--in-transaction` runs the database path instead, and
+ * the CLI test checks that both give the same carts. The models are kept by Monday, so replaying at
+ * other thresholds does not fit them again.
+ */
+function replayInMemory(
+  db: Db,
+  config: Config,
+  mondays: readonly number[],
+  models: Map<number, ShopModel | null>,
+): Sent {
+  const products = new ProductIndex(new SupplyRules(config.replenishment), db);
+  const overrides = loadOverrides(db);
+  const parse = makeDateParser("iso", config.timezone);
+  const cutoffs = mondays.map((m) => parse(`${dayString(m)}T09:00`) as string);
+  const all: CustomerLines[] = [];
+  products.publish(db);
+  try {
+    for (const { customers } of customerBatches(
+      db,
+      products,
+      config.timezone,
+      cutoffs.at(-1) as string,
+      customerRanges(db),
+      true,
+    ))
+      all.push(...customers);
+  } finally {
+    db.exec("DROP TABLE IF EXISTS temp.plan_products");
+  }
+  const offers = new Map<number, Map<string, number[]>>();
+  const offered = new Set<string>();
+  const sent: Sent = new Map();
+  const taken = new Int32Array(all.length);
+  /** Each customer's orders up to the current Monday, and what is derived from them alone (kept while no order is added). */
+  interface Prefix {
+    customer: CustomerLines;
+    learned: Learned | null;
+    history: ReturnType<typeof historyOf>;
+    groups: [group: string, purchases: ReturnType<typeof purchasesOf>][];
+  }
+  const prefixes: (Prefix | null)[] = all.map(() => null);
+  mondays.forEach((monday, w) => {
+    const cutoff = Date.parse(cutoffs[w] as string) / 1000;
+    const current: Prefix[] = [];
+    all.forEach((customer, i) => {
+      let n = taken[i] as number;
+      const times = customer.times as Map<number, number>;
+      while (
+        n < customer.lines.length &&
+        (times.get((customer.lines[n] as PlanLine).orderId) as number) <= cutoff
+      )
+        n++;
+      if (n === 0) return;
+      if (n !== taken[i] || prefixes[i] === null) {
+        taken[i] = n;
+        const lines: CustomerLines = {
+          customerId: customer.customerId,
+          usageFactor: customer.usageFactor,
+          lines: customer.lines.slice(0, n),
+        };
+        prefixes[i] = {
+          customer: lines,
+          learned: learnedOf(lines, products),
+          history: historyOf(lines.customerId, lines.lines),
+          groups: [...linesByGroup(lines, products)].map(([group, groupLines]) => [
+            group,
+            purchasesOf(groupLines),
+          ]),
+        };
+      }
+      current.push(prefixes[i] as Prefix);
+    });
+    let model = models.get(monday);
+    if (model === undefined) {
+      model = config.replenishment.learn_from_history
+        ? fitShop(
+            current.map((c) => c.learned).filter((l): l is Learned => l !== null),
+            monday,
+          )
+        : null;
+      models.set(monday, model);
+    }
+    const settings = planSettings(config, cutoffs[w] as string, model);
+    const sunday = dayString(monday + 6);
+    const week = new Set<string>();
+    const keys: string[] = [];
+    for (const { customer, history, groups } of current) {
+      const activity: CustomerActivity | undefined =
+        history === null
+          ? undefined
+          : {
+              orderSums: orderSums(history.days),
+              orderDays: history.days,
+              lastOrderDay: history.days.at(-1) as number,
+              offers: offers.get(customer.customerId),
+            };
+      for (const [group, purchases] of groups) {
+        const outcome = planGroup(
+          group,
+          purchases,
+          products.list,
+          { ...customerSettings(customer.customerId, group, customer.usageFactor, overrides), activity },
+          settings,
+        );
+        const row = outcome.row;
+        if (!outcome.keep || row === null || row.state !== "open" || row.due_on > sunday) continue;
+        const key = `${customer.customerId}\t${group}\t${row.due_on}\t${row.reminder_number}`;
+        if (offered.has(key)) continue;
+        keys.push(key);
+        week.add(`${customer.customerId}\t${group}`);
+        let groups = offers.get(customer.customerId);
+        if (groups === undefined) offers.set(customer.customerId, (groups = new Map()));
+        const list = groups.get(group);
+        if (list === undefined) groups.set(group, [monday]);
+        else list.push(monday);
+      }
+    }
+    for (const key of keys) offered.add(key);
+    sent.set(monday, week);
+  });
+  return sent;
+}
+
+/** Replays comeback's own Mondays with `config` through the database, in a transaction rolled back afterwards. */
 async function replay(db: Db, config: Config, mondays: readonly number[]): Promise<Sent> {
   const sent: Sent = new Map();
   const parse = makeDateParser("iso", config.timezone);
@@ -255,6 +413,8 @@ export interface BacktestOptions {
   to?: string;
   /** Also replay at these thresholds. */
   thresholds?: readonly number[];
+  /** Replay through the database (plan and carts in a rolled-back transaction) instead of in memory. */
+  inTransaction?: boolean;
 }
 
 export async function runBacktest(db: Db, config: Config, options: BacktestOptions): Promise<BacktestReport> {
@@ -274,9 +434,12 @@ export async function runBacktest(db: Db, config: Config, options: BacktestOptio
   for (let m = first - 7 * WARMUP_MONDAYS; m <= last; m += 7) mondays.push(m);
   const scored = mondays.filter((m) => m >= first);
   const threshold = config.replenishment.min_probability;
+  const models = new Map<number, ShopModel | null>();
+  const replayWith = async (at: Config) =>
+    options.inTransaction ? await replay(db, at, mondays) : replayInMemory(db, at, mondays, models);
   const comeback = score(
     `comeback (min_probability ${threshold})`,
-    await replay(db, config, mondays),
+    await replayWith(config),
     mondays,
     scored,
     buys,
@@ -285,9 +448,7 @@ export async function runBacktest(db: Db, config: Config, options: BacktestOptio
   for (const t of options.thresholds ?? []) {
     if (t === threshold) continue;
     const at = { ...config, replenishment: { ...config.replenishment, min_probability: t } };
-    thresholds.push(
-      score(`comeback (min_probability ${t})`, await replay(db, at, mondays), mondays, scored, buys),
-    );
+    thresholds.push(score(`comeback (min_probability ${t})`, await replayWith(at), mondays, scored, buys));
   }
   return {
     from: dayString(first),

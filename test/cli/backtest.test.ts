@@ -65,6 +65,11 @@ describe("backtest", () => {
       JSON.stringify(query(db, "SELECT (SELECT count(*) FROM reminders) r, (SELECT count(*) FROM carts) c")),
     ).toBe(before);
 
+    // The in-memory replay (the default) makes exactly the carts the database path makes.
+    const through = await run(["backtest", "--json", "--in-transaction"], { cwd: dir });
+    expect(through.code, through.stderr).toBe(0);
+    expect((JSON.parse(through.stdout) as { comeback: Scores }).comeback).toEqual(report.comeback);
+
     const text = await run(["backtest", "--from", report.from, "--to", report.to], { cwd: dir });
     expect(text.stdout).toContain(`Replayed 16 Mondays, ${report.from} to ${report.to}`);
     expect(text.stdout).toMatch(/comeback \(min_probability 0\.2\)\s+\d+\s+[01]\.\d{3}/);

@@ -9,6 +9,7 @@ interface BacktestFlags {
   from?: string;
   to?: string;
   thresholds?: boolean | string;
+  inTransaction?: boolean;
   json?: boolean;
 }
 
@@ -22,12 +23,17 @@ export function registerBacktest(program: Command): void {
       "--thresholds [list]",
       `also replay at these min_probability values, comma-separated (default ${COMPARED_THRESHOLDS.join(",")})`,
     )
+    .option(
+      "--in-transaction",
+      "replay through the database (each Monday's plan and carts, rolled back) instead of in memory: slower",
+    )
     .option("--json", "print one JSON report")
     .addHelpText(
       "after",
       `
 Each Monday runs what "comeback weekly" runs (plan the reminders, make the week's carts) as of 09:00,
-in a transaction that is rolled back: nothing is queued or sent and the database is left as it was.
+in memory (the orders are read once): nothing is written, queued or sent. --in-transaction runs it
+through the database instead, in a transaction that is rolled back (slower; the same carts).
 The replay starts four Mondays before --from, unscored (the first batch holds a backlog).
 
 Scores: an item (customer, group) in Monday M's cart is a hit when the customer buys that group within
@@ -48,6 +54,7 @@ Examples:
           from: flags.from,
           to: flags.to,
           thresholds: thresholdList(flags.thresholds),
+          inTransaction: flags.inTransaction,
         });
         if (flags.json) return printJson(report);
         print(

@@ -7,7 +7,7 @@ import type { Db } from "../../store/open.js";
 import { historyOf } from "../lifecycle/history.js";
 import { isoWeekOf } from "./dates.js";
 import { dayNumber } from "../days.js";
-import { customerBatches, customerRanges, type ProductIndex } from "./facts.js";
+import { customerBatches, customerRanges, type CustomerLines, type ProductIndex } from "./facts.js";
 import { linesByGroup } from "./batch.js";
 import {
   addLog,
@@ -48,7 +48,7 @@ export function gapSums(days: readonly number[], before = Number.POSITIVE_INFINI
   return orderSums(days, before);
 }
 
-interface Learned {
+export interface Learned {
   orderDays: number[];
   groups: { group: string; days: number[] }[];
 }
@@ -67,18 +67,29 @@ export function learnShop(
   const customers: Learned[] = [];
   for (const { customers: batch } of customerBatches(db, products, zone, nowIso, customerRanges(db))) {
     for (const customer of batch) {
-      const history = historyOf(customer.customerId, customer.lines);
-      if (history === null) continue;
-      const groups: Learned["groups"] = [];
-      for (const [group, lines] of linesByGroup(customer, products)) {
-        const purchases = purchasesOf(lines);
-        const latest = purchases.at(-1);
-        if (latest === undefined || products.list[latest.pid]?.rule !== null) continue;
-        groups.push({ group, days: purchases.map((p) => p.day) });
-      }
-      customers.push({ orderDays: history.days, groups });
+      const learned = learnedOf(customer, products);
+      if (learned !== null) customers.push(learned);
     }
   }
+  return fitShop(customers, today);
+}
+
+/** What the fit needs of one customer: their order days, and the purchase days of each unruled group. */
+export function learnedOf(customer: CustomerLines, products: ProductIndex): Learned | null {
+  const history = historyOf(customer.customerId, customer.lines);
+  if (history === null) return null;
+  const groups: Learned["groups"] = [];
+  for (const [group, lines] of linesByGroup(customer, products)) {
+    const purchases = purchasesOf(lines);
+    const latest = purchases.at(-1);
+    if (latest === undefined || products.list[latest.pid]?.rule !== null) continue;
+    groups.push({ group, days: purchases.map((p) => p.day) });
+  }
+  return { orderDays: history.days, groups };
+}
+
+/** The pooled gaps and the life table from every customer's purchases, as of `today`. */
+export function fitShop(customers: readonly Learned[], today: number): ShopModel {
   const prior = poolGaps(
     (function* () {
       for (const c of customers) for (const g of c.groups) yield { group: g.group, sums: gapSums(g.days) };

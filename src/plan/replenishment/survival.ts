@@ -166,12 +166,19 @@ export function mondayOnOrAfter(day: number): number {
  * its due day instead, it went out up to six days early).
  */
 function changeDays(t: PairTiming, start: number): number[] {
-  const days = [mondayOnOrAfter(start)];
-  for (const edge of GAP_EDGES)
-    days.push(mondayOnOrAfter(Math.ceil(t.lastPurchaseDay + edge * t.expectedGap)));
-  for (const edge of RECENCY_EDGES) days.push(mondayOnOrAfter(Math.ceil(t.lastOrderDay + edge * t.orderGap)));
-  const first = days[0] as number;
-  return [...new Set(days.filter((d) => d >= first))].sort((a, b) => a - b);
+  // Sorted by insertion, without duplicates: a plan calls this for every open pair, and a Set, a
+  // filter and a sort per pair were a tenth of a backtest's time.
+  const first = mondayOnOrAfter(start);
+  const days = [first];
+  const add = (day: number) => {
+    if (day <= first) return;
+    let i = days.length;
+    while (i > 0 && (days[i - 1] as number) > day) i--;
+    if (days[i - 1] !== day) days.splice(i, 0, day);
+  };
+  for (const edge of GAP_EDGES) add(mondayOnOrAfter(Math.ceil(t.lastPurchaseDay + edge * t.expectedGap)));
+  for (const edge of RECENCY_EDGES) add(mondayOnOrAfter(Math.ceil(t.lastOrderDay + edge * t.orderGap)));
+  return days;
 }
 
 export type Window =
