@@ -18,6 +18,7 @@ import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
 import { registerRemind } from "./commands/remind.js";
 import { registerWeekly } from "./commands/weekly.js";
+import { registerBacktest } from "./commands/backtest.js";
 import { registerSend } from "./commands/send.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
@@ -165,6 +166,7 @@ Examples:
   registerDue(program);
   registerRemind(program);
   registerWeekly(program);
+  registerBacktest(program);
   registerSend(program);
   registerPreview(program);
   registerInit(program);
