@@ -79,6 +79,14 @@ export class Outbox {
         `UPDATE outbox SET state = 'failed', message_id = ?, response = ?, error = ?, updated_at = ?
           WHERE id = ? AND state = 'sending'`,
       ),
+      putBack: db.prepare(
+        `UPDATE outbox SET state = 'queued', attempts = max(attempts - 1, 0), message_id = coalesce(?, message_id),
+                           error = ?, next_attempt_at = ?, updated_at = ?
+          WHERE id = ? AND state IN ('sending', 'queued', 'failed')`,
+      ),
+      unknownReply: db.prepare(
+        `UPDATE outbox SET message_id = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'sending'`,
+      ),
       skip: db.prepare(
         `UPDATE outbox SET state = 'skipped', error = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sending')`,
       ),
@@ -99,6 +107,7 @@ export class Outbox {
         `INSERT INTO suppressions (address, reason, source, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (address) DO NOTHING`,
       ),
+      unsuppress: db.prepare("DELETE FROM suppressions WHERE address = ?"),
       countDue: db
         .prepare<[string], number>(
           "SELECT count(*) FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?",
@@ -173,6 +182,19 @@ export class Outbox {
     this.statements.failed.run(messageId, response, error, now, id);
   }
 
+  /**
+   * Back to queued as if this attempt never happened (a server fault is no attempt at this message):
+   * due again at `nextAt`, its attempt count as before the claim.
+   */
+  putBack(id: number, messageId: string | null, error: string, nextAt: string, now: string): void {
+    this.statements.putBack.run(messageId, error, nextAt, now, id);
+  }
+
+  /** The reply never came: the row stays `sending` (unknown), with its Message-ID and why. */
+  markUnknown(id: number, messageId: string, error: string, now: string): void {
+    this.statements.unknownReply.run(messageId, error, now, id);
+  }
+
   skip(id: number, reason: string, now: string): void {
     this.statements.skip.run(reason, now, id);
   }
@@ -190,8 +212,13 @@ export class Outbox {
     return this.statements.suppression.get(address);
   }
 
-  suppress(address: string, reason: string, source: string, now: string): void {
-    this.statements.suppress.run(address.toLowerCase(), reason, source, now);
+  /** Returns whether the address was newly suppressed. */
+  suppress(address: string, reason: string, source: string, now: string): boolean {
+    return this.statements.suppress.run(address.toLowerCase(), reason, source, now).changes === 1;
+  }
+
+  unsuppress(address: string): void {
+    this.statements.unsuppress.run(address.toLowerCase());
   }
 }
 
