@@ -16,7 +16,9 @@ import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
 import { registerRemind } from "./commands/remind.js";
 import { registerWeekly } from "./commands/weekly.js";
+import { registerRequeue } from "./commands/requeue.js";
 import { registerSend } from "./commands/send.js";
+import { registerSuppressionCommands } from "./commands/suppressions.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
@@ -163,6 +165,8 @@ Examples:
   registerLifecycleCommands(program);
   registerTaskCommands(program);
   registerUnsubscribe(program);
+  registerSuppressionCommands(program);
+  registerRequeue(program);
   registerRules(program);
 
   return program;

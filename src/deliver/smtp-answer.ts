@@ -149,7 +149,8 @@ function byReplyCode(code: number, command: string, permanent: boolean): SmtpVer
     return permanent
       ? server("sender refused", FIX_SENDER, true)
       : server("the server refuses mail for now", FIX_BUSY, false);
-  if (atRcpt(command)) {
+  // No command known (an answer stored in the outbox, read again by requeue): read it as RCPT's.
+  if (atRcpt(command) || command === "") {
     if (code === 550 || code === 551 || code === 553) return recipient("recipient refused", true);
     if (code === 450 || code === 451) return recipient("recipient unavailable for now", false);
     if (code === 452) return server("the server is out of storage", FIX_BUSY, false);
