@@ -40,7 +40,7 @@ export function registerRequeue(program: Command): void {
       "--key <key...>",
       "these messages (idempotency keys, as comeback status and send --json show them)",
     )
-    .option("--kind <kind>", "messages of this kind: cart, digest, or a win-back template")
+    .option("--kind <kind>", "messages of this kind: cart, digest, winback, or one kind such as winback-warm")
     .option("--week <week>", "messages of this ISO week, e.g. 2026-W10")
     .option(
       "--error <class>",
