@@ -197,8 +197,9 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
       } catch (error) {
         transporter.close();
         const e = error as SmtpError;
+        const { cause, fix } = refusal(e).verdict;
         throw new UnavailableError(
-          `the SMTP server at ${where} is unavailable: ${e.response ?? e.message}; messages stay queued, run comeback send when it is back`,
+          `the SMTP server at ${where} is unavailable: ${cause} (${e.response ?? e.message}); ${fix}; messages stay queued, run comeback send when it is back`,
         );
       }
     },
