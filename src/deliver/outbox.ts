@@ -81,7 +81,7 @@ export class Outbox {
           WHERE id = ? AND state = 'sending'`,
       ),
       putBack: db.prepare(
-        `UPDATE outbox SET state = 'queued', attempts = max(attempts - 1, 0), message_id = coalesce(?, message_id),
+        `UPDATE outbox SET state = ?, attempts = max(attempts - 1, 0), message_id = coalesce(?, message_id),
                            error = ?, next_attempt_at = ?, updated_at = ?
           WHERE id = ? AND state IN ('sending', 'queued', 'failed')`,
       ),
@@ -184,11 +184,13 @@ export class Outbox {
   }
 
   /**
-   * Back to queued as if this attempt never happened (a server fault is no attempt at this message):
-   * due again at `nextAt`, its attempt count as before the claim.
+   * Back to where it was before the claim, as if this attempt never happened (a server fault is no
+   * attempt at this message): queued and due again at `nextAt`, or, for an unknown one being sent
+   * again on request, unknown still (an earlier copy may have arrived).
    */
-  putBack(id: number, messageId: string | null, error: string, nextAt: string, now: string): void {
-    this.statements.putBack.run(messageId, error, nextAt, now, id);
+  putBack(row: OutboxRow, messageId: string | null, error: string, now: string): void {
+    const state = row.state === "sending" ? "sending" : "queued";
+    this.statements.putBack.run(state, messageId, error, row.next_attempt_at, now, row.id);
   }
 
   /** The reply never came: the row stays `sending` (unknown), with its Message-ID and why. */

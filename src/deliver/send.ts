@@ -348,14 +348,16 @@ function recordResult(
       { key: row.idempotency_key, message_id: message.messageId },
       "no reply: message unknown",
     );
-    report.stopped = `no reply from the server after ${row.idempotency_key} was sent: ${result.error}`;
+    report.stopped =
+      `no reply to ${row.idempotency_key}: ${result.error}; the server may have it, so it stays unknown ` +
+      "(comeback status lists it; comeback send --retry-unknown sends it again)";
     report.unavailable = true;
     return;
   }
 
   const { verdict } = result;
   if (verdict.scope === "server") {
-    outbox.putBack(row.id, message.messageId, result.error, row.next_attempt_at, after);
+    outbox.putBack(row, message.messageId, result.error, after);
     report.faults.server++;
     report.put_back++;
     tell(options, row, "put back", verdict.cause);
@@ -431,7 +433,7 @@ function tripBreaker(
   const keys = new Set<string>();
   for (const entry of streak.entries) {
     const error = `put back: the same answer to ${streak.entries.length} messages in a row: ${answer}`;
-    outbox.putBack(entry.row.id, entry.messageId, error, entry.row.next_attempt_at, after);
+    outbox.putBack(entry.row, entry.messageId, error, after);
     if (entry.suppressed) {
       outbox.unsuppress(entry.suppressed);
       report.suppressed--;

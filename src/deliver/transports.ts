@@ -223,7 +223,10 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
         if (awaitingReply && e.responseCode === undefined) {
           return {
             status: "unknown",
-            error: `no reply after the message was sent (${e.code === "ETIMEDOUT" ? `none within timeout_seconds` : "the connection dropped"}): the server may have it`,
+            error:
+              e.code === "ETIMEDOUT"
+                ? "no reply within timeout_seconds after the whole message was sent"
+                : "the connection dropped after the whole message was sent, before the reply",
           };
         }
         return refusal(e);

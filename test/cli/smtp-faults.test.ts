@@ -229,6 +229,31 @@ describe.skipIf(!ready)("a reply that never came", () => {
   });
 });
 
+describe.skipIf(!ready)("an unknown message sent again on request into a server fault", () => {
+  it("stays unknown, its attempts as they were: nothing sends it on its own later", async () => {
+    sink = await startSink({ close_after_accept: 1 });
+    const { dir, db } = await demoWorkspace(smtpConfig(sink.port));
+    const weekly = await run(["weekly", "--now", MONDAY], { cwd: dir, env });
+    expect(weekly.code, weekly.stderr).toBe(69);
+    const [unknown] = rows(db).filter((r) => r.state === "sending");
+    expect(unknown).toBeDefined();
+
+    sink.control({ relay_denied: true });
+    const retry = await run(["send", "--now", LATER, "--retry-unknown"], { cwd: dir, env });
+    expect(retry.code, retry.stderr).toBe(69);
+    expect(rows(db).find((r) => r.idempotency_key === unknown!.idempotency_key)).toMatchObject({
+      state: "sending",
+      attempts: unknown!.attempts,
+    });
+
+    sink.control({});
+    const send = await run(["send", "--now", LATER], { cwd: dir, env });
+    expect(send.code, send.stderr).toBe(0);
+    expect(sink.received().get(unknown!.message_id!)).toBe(1);
+    expect(rows(db).filter((r) => r.state === "sent")).toHaveLength(3);
+  });
+});
+
 describe("a 250 later than timeout_seconds", () => {
   it("is unknown too, not queued again", async () => {
     let first = true;
