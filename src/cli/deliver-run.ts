@@ -46,6 +46,7 @@ export function sendOptions(
     now: () => string;
     limit?: number;
     retryUnknown?: boolean;
+    breaker?: boolean;
     signals: { stopped: () => string | null };
   },
 ): SendOptions {
@@ -54,6 +55,7 @@ export function sendOptions(
     now: flags.now,
     limit: flags.limit,
     retryUnknown: flags.retryUnknown,
+    breaker: flags.breaker,
     maxAttempts: config.delivery.max_attempts,
     retryMinutes: config.delivery.retry_minutes,
     rules: setup.rules,
@@ -77,12 +79,27 @@ const reasons = (counts: Record<string, number>) => {
 export function sendSummary(
   report: Pick<
     SendReport,
-    "sent" | "deferred" | "deferred_reasons" | "skipped" | "skipped_reasons" | "retry_later" | "failed"
+    | "sent"
+    | "deferred"
+    | "deferred_reasons"
+    | "skipped"
+    | "skipped_reasons"
+    | "retry_later"
+    | "failed"
+    | "put_back"
+    | "faults"
   >,
 ): string {
+  const { recipient, message, server } = report.faults;
+  const faults =
+    recipient + message + server > 0
+      ? `; refused: recipient ${recipient}, message ${message}, server ${server}`
+      : "";
   return (
     `sent ${report.sent}, deferred ${report.deferred}${reasons(report.deferred_reasons)}, ` +
-    `skipped ${report.skipped}${reasons(report.skipped_reasons)}, retry later ${report.retry_later}, failed ${report.failed}`
+    `skipped ${report.skipped}${reasons(report.skipped_reasons)}, retry later ${report.retry_later}, failed ${report.failed}` +
+    (report.put_back ? `, put back ${report.put_back}` : "") +
+    faults
   );
 }
 
@@ -93,8 +110,13 @@ export function sendNotes(report: SendReport): string[] {
     notes.push(`${plural(report.suppressed, "address", "addresses")} suppressed: the server rejected them`);
   if (report.unknown) {
     notes.push(
-      `${plural(report.unknown, "message")} in state unknown (left in "sending" by a run that was killed): ` +
+      `${plural(report.unknown, "message")} in state unknown (left in "sending" by a run that was killed, or whose reply never came): ` +
         `comeback status lists them; comeback send --retry-unknown sends them again with the same Message-ID`,
+    );
+  }
+  if (report.server_fault) {
+    notes.push(
+      `${plural(report.put_back, "message")} put back without using an attempt; nobody suppressed for it`,
     );
   }
   if (report.stopped) notes.push(`stopped early: ${report.stopped}`);
@@ -103,6 +125,13 @@ export function sendNotes(report: SendReport): string[] {
 
 /** After the report is printed: the exit code for how the sending ended. */
 export function throwIfInterrupted(report: SendReport): void {
+  const fault = report.server_fault;
+  if (fault) {
+    throw new UnavailableError(
+      `the mail server refused, not the recipients: ${fault.cause} ("${fault.answer}"); ${fault.fix}. ` +
+        `Nothing was suppressed and no attempt was used: run comeback send once it is fixed`,
+    );
+  }
   if (report.unavailable) {
     throw new UnavailableError(`${report.stopped}; the rest stays queued: run comeback send when it is back`);
   }

@@ -19,7 +19,9 @@ import { registerDue } from "./commands/due.js";
 import { registerRemind } from "./commands/remind.js";
 import { registerWeekly } from "./commands/weekly.js";
 import { registerBacktest } from "./commands/backtest.js";
+import { registerRequeue } from "./commands/requeue.js";
 import { registerSend } from "./commands/send.js";
+import { registerSuppressionCommands } from "./commands/suppressions.js";
 import { registerPreview } from "./commands/preview.js";
 import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
@@ -173,6 +175,8 @@ Examples:
   registerLifecycleCommands(program);
   registerTaskCommands(program);
   registerUnsubscribe(program);
+  registerSuppressionCommands(program);
+  registerRequeue(program);
   registerRules(program);
   registerUnlock(program);
 

@@ -12,6 +12,7 @@
  * so a crash leaves the message in `sending`: unknown, never sent again on its own.
  */
 import type { Db } from "../store/open.js";
+import { classifySmtpAnswer, enhancedStatus } from "./smtp-answer.js";
 
 export const OUTBOX_STATES = ["queued", "sending", "sent", "failed", "skipped"] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -79,6 +80,14 @@ export class Outbox {
         `UPDATE outbox SET state = 'failed', message_id = ?, response = ?, error = ?, updated_at = ?
           WHERE id = ? AND state = 'sending'`,
       ),
+      putBack: db.prepare(
+        `UPDATE outbox SET state = ?, attempts = max(attempts - 1, 0), message_id = coalesce(?, message_id),
+                           error = ?, next_attempt_at = ?, updated_at = ?
+          WHERE id = ? AND state IN ('sending', 'queued', 'failed')`,
+      ),
+      unknownReply: db.prepare(
+        `UPDATE outbox SET message_id = ?, error = ?, updated_at = ? WHERE id = ? AND state = 'sending'`,
+      ),
       skip: db.prepare(
         `UPDATE outbox SET state = 'skipped', error = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sending')`,
       ),
@@ -99,6 +108,7 @@ export class Outbox {
         `INSERT INTO suppressions (address, reason, source, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (address) DO NOTHING`,
       ),
+      unsuppress: db.prepare("DELETE FROM suppressions WHERE address = ?"),
       countDue: db
         .prepare<[string], number>(
           "SELECT count(*) FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?",
@@ -173,6 +183,21 @@ export class Outbox {
     this.statements.failed.run(messageId, response, error, now, id);
   }
 
+  /**
+   * Back to where it was before the claim, as if this attempt never happened (a server fault is no
+   * attempt at this message): queued and due again at `nextAt`, or, for an unknown one being sent
+   * again on request, unknown still (an earlier copy may have arrived).
+   */
+  putBack(row: OutboxRow, messageId: string | null, error: string, now: string): void {
+    const state = row.state === "sending" ? "sending" : "queued";
+    this.statements.putBack.run(state, messageId, error, row.next_attempt_at, now, row.id);
+  }
+
+  /** The reply never came: the row stays `sending` (unknown), with its Message-ID and why. */
+  markUnknown(id: number, messageId: string, error: string, now: string): void {
+    this.statements.unknownReply.run(messageId, error, now, id);
+  }
+
   skip(id: number, reason: string, now: string): void {
     this.statements.skip.run(reason, now, id);
   }
@@ -190,8 +215,13 @@ export class Outbox {
     return this.statements.suppression.get(address);
   }
 
-  suppress(address: string, reason: string, source: string, now: string): void {
-    this.statements.suppress.run(address.toLowerCase(), reason, source, now);
+  /** Returns whether the address was newly suppressed. */
+  suppress(address: string, reason: string, source: string, now: string): boolean {
+    return this.statements.suppress.run(address.toLowerCase(), reason, source, now).changes === 1;
+  }
+
+  unsuppress(address: string): void {
+    this.statements.unsuppress.run(address.toLowerCase());
   }
 }
 
@@ -221,4 +251,87 @@ export function outboxStatus(db: Db, now: string): OutboxStatus {
       .all(),
     suppressions: db.prepare<[], number>("SELECT count(*) FROM suppressions").pluck().get() ?? 0,
   };
+}
+
+/** Which failed messages to queue again; the filters combine (all must match). */
+export interface RequeueFilter {
+  keys?: string[];
+  /** The message kind (cart, digest, a win-back template) or its key's first part. */
+  kind?: string;
+  /** An ISO week, 2026-W10: the messages queued that week (by their key's week, else when queued). */
+  week?: { name: string; from: string; to: string };
+  /** recipient, message, server, gave-up, a reply code (554) or an enhanced one (5.7.1). */
+  error?: string;
+}
+
+export interface RequeueCandidate {
+  key: string;
+  kind: string;
+  recipient: string | null;
+  error: string | null;
+  /** Whose fault the stored answer was (smtp-answer.ts), or "gave-up" after max_attempts. */
+  error_class: string;
+  /** The recipient is on the suppression list: the message would be skipped unless it is lifted. */
+  suppressed: boolean;
+}
+
+export const ERROR_CLASSES = ["recipient", "message", "server", "gave-up"] as const;
+
+/** The class of a failed message's stored error, for `requeue --error`. */
+export function errorClass(error: string | null, response: string | null): string {
+  if (error !== null && /^gave up after/.test(error)) return "gave-up";
+  const text = response ?? error ?? "";
+  const code = /^\s*(\d{3})/.exec(text);
+  if (!code) return "server"; // no answer at all: the connection or the disk
+  return classifySmtpAnswer({ code: Number(code[1]), text }).scope;
+}
+
+function errorMatches(wanted: string, row: { error: string | null; response: string | null }): boolean {
+  const text = (row.response ?? row.error ?? "").trim();
+  if (/^\d{3}$/.test(wanted)) return text.startsWith(wanted);
+  if (/^[245]\.\d{1,3}\.\d{1,3}$/.test(wanted)) {
+    const status = enhancedStatus(text);
+    return status !== null && status.join(".") === wanted;
+  }
+  return errorClass(row.error, row.response) === wanted;
+}
+
+/**
+ * Failed messages back to queued, as new: attempts 0, due at `now`, the error cleared (their
+ * Message-ID stays the same: it is made from the key). Returns what matched; a dry run changes nothing.
+ */
+export function requeueFailed(
+  db: Db,
+  filter: RequeueFilter,
+  options: { now: string; dryRun: boolean },
+): RequeueCandidate[] {
+  const rows = db
+    .prepare<[], OutboxRow>("SELECT * FROM outbox WHERE state = 'failed' ORDER BY id")
+    .all()
+    .filter(
+      (row) =>
+        (!filter.keys || filter.keys.includes(row.idempotency_key)) &&
+        (!filter.kind || row.kind === filter.kind || row.idempotency_key.split(":")[0] === filter.kind) &&
+        (!filter.week ||
+          row.idempotency_key.endsWith(`:${filter.week.name}`) ||
+          (row.created_at >= filter.week.from && row.created_at < filter.week.to)) &&
+        (!filter.error || errorMatches(filter.error, row)),
+    );
+  const outbox = new Outbox(db);
+  const candidates = rows.map((row) => ({
+    key: row.idempotency_key,
+    kind: row.kind,
+    recipient: row.recipient,
+    error: row.error,
+    error_class: errorClass(row.error, row.response),
+    suppressed: row.recipient !== null && outbox.suppression(row.recipient.toLowerCase()) !== undefined,
+  }));
+  if (!options.dryRun) {
+    const requeue = db.prepare(
+      `UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?, error = NULL, deferred_reason = NULL,
+                         updated_at = ? WHERE id = ? AND state = 'failed'`,
+    );
+    db.transaction(() => rows.forEach((row) => requeue.run(options.now, options.now, row.id)))();
+  }
+  return candidates;
 }

@@ -49,3 +49,66 @@ export function suppressAll(
     }),
   )();
 }
+
+export interface Suppression {
+  address: string;
+  reason: string;
+  /** bounce (the server refused the address), unsubscribe (their own token), admin (given by hand). */
+  source: string;
+  created_at: string;
+}
+
+/** Sources as they read today: the server's refusals were stored as "smtp" before they were "bounce". */
+const sourceName = (source: string) => (source === "smtp" ? "bounce" : source);
+
+/** Every suppression, newest first, optionally of one source. */
+export function listSuppressions(db: Db, source?: string): Suppression[] {
+  return db
+    .prepare<[], Suppression>(
+      "SELECT address, reason, source, created_at FROM suppressions ORDER BY created_at DESC, address",
+    )
+    .all()
+    .map((row) => ({ ...row, source: sourceName(row.source) }))
+    .filter((row) => source === undefined || row.source === source);
+}
+
+export interface LiftResult {
+  address: string;
+  /** What was lifted (null: the address was not suppressed). */
+  was: Suppression | null;
+  /** True when it was (or, in a dry run, would be) lifted. */
+  lifted: boolean;
+}
+
+/**
+ * Lifts the suppressions of these addresses; all or nothing. An address that unsubscribed itself is
+ * lifted only with `unsubscribed` set: it is the customer's own word, which only the customer takes back.
+ */
+export function liftSuppressions(
+  db: Db,
+  addresses: readonly string[],
+  options: { dryRun: boolean; unsubscribed: boolean },
+): LiftResult[] {
+  const get = db.prepare<[string], Suppression>(
+    "SELECT address, reason, source, created_at FROM suppressions WHERE address = ?",
+  );
+  const results = addresses.map((item) => {
+    const address = item.trim().toLowerCase();
+    if (!ADDRESS.test(address)) throw new DataError(`"${item}" is not an email address`);
+    const row = get.get(address);
+    const was = row ? { ...row, source: sourceName(row.source) } : null;
+    return { address, was, lifted: was !== null };
+  });
+  const own = results.filter((r) => r.was?.source === "unsubscribe");
+  if (own.length > 0 && !options.unsubscribed) {
+    throw new DataError(
+      `${own.map((r) => r.address).join(", ")} unsubscribed themselves: lift only when they asked for email again, ` +
+        "with --unsubscribed-too; nothing was changed",
+    );
+  }
+  if (!options.dryRun) {
+    const remove = new Outbox(db);
+    db.transaction(() => results.forEach((r) => r.lifted && remove.unsuppress(r.address)))();
+  }
+  return results;
+}

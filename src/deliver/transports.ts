@@ -17,6 +17,7 @@ import type SMTPPool from "nodemailer/lib/smtp-pool/index.js";
 import type { Config } from "../config/schema.js";
 import { ConfigError, UnavailableError } from "../errors.js";
 import { isProcessAlive } from "./lock.js";
+import { classifySmtpAnswer, type SmtpVerdict } from "./smtp-answer.js";
 
 export interface OutgoingRaw {
   key: string;
@@ -24,19 +25,18 @@ export interface OutgoingRaw {
   envelope: { from: string; to: string };
 }
 
+/**
+ * What became of one message handed to a transport:
+ * - sent: the server said 250 to the end of the message.
+ * - unknown: the whole message went out but the reply never came (the connection dropped, or the 250
+ *   came later than timeout_seconds). The server may have it: like a kill in that spot, the message
+ *   stays "sending" and is sent again only on request (send --retry-unknown).
+ * - refused: an answer, or no connection; `verdict` says whose fault it is (smtp-answer.ts).
+ */
 export type SendOutcome =
-  | { ok: true; response: string }
-  | {
-      ok: false;
-      /** 5xx: sending again won't help. */
-      permanent: boolean;
-      /** The server refused this recipient (a 5xx to RCPT TO): suppress the address. */
-      recipientRejected: boolean;
-      /** The connection itself failed (refused, dropped, timed out): stop this run. */
-      connectionLost: boolean;
-      error: string;
-      response: string | null;
-    };
+  | { status: "sent"; response: string }
+  | { status: "unknown"; error: string }
+  | { status: "refused"; verdict: SmtpVerdict; error: string; response: string | null };
 
 export interface Transport {
   readonly name: string;
@@ -78,13 +78,17 @@ export function outboxDirTransport(dir: string): Transport {
       try {
         writeFileSync(temp, message.raw);
         renameSync(temp, file);
-        return { ok: true, response: `written to ${file}` };
+        return { status: "sent", response: `written to ${file}` };
       } catch (error) {
         return {
-          ok: false,
-          permanent: false,
-          recipientRejected: false,
-          connectionLost: true,
+          status: "refused",
+          verdict: {
+            scope: "server",
+            permanent: false,
+            suppress: false,
+            cause: `can't write to ${dir}`,
+            fix: "check delivery.outbox_dir: the folder must exist and be writable, with room on the disk",
+          },
           error: `can't write ${file}: ${(error as Error).message}`,
           response: null,
         };
@@ -102,32 +106,45 @@ interface SmtpError extends Error {
   rejected?: string[];
 }
 
-const CONNECTION_CODES = new Set([
-  "ECONNECTION",
-  "ETIMEDOUT",
-  "ESOCKET",
-  "EDNS",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-]);
-
-export function classifySmtpError(error: SmtpError): Extract<SendOutcome, { ok: false }> {
-  const code = error.responseCode;
-  const permanent = code !== undefined && code >= 500 && code < 600;
-  const recipientRejected =
-    permanent &&
-    (error.code === "EENVELOPE" || /RCPT/i.test(error.command ?? "")) &&
-    !/MAIL FROM/i.test(error.command ?? "");
-  const connectionLost = code === undefined && CONNECTION_CODES.has(error.code ?? "");
+/** A refusal (or a failed connection) as the transport reports it. */
+export function refusal(error: SmtpError): Extract<SendOutcome, { status: "refused" }> {
   return {
-    ok: false,
-    permanent,
-    recipientRejected,
-    connectionLost,
+    status: "refused",
+    verdict: classifySmtpAnswer({
+      code: error.responseCode,
+      text: error.response,
+      command: error.command,
+      errorCode: error.code,
+    }),
     error: error.response ?? error.message,
     response: error.response ?? null,
   };
+}
+
+/** The end of a message's data: after it, only the server's reply is missing. */
+const END_OF_DATA = Buffer.from("\r\n.\r\n");
+
+/**
+ * Notes when a socket has written the end of a message's data and not yet read a byte since:
+ * nodemailer reports a dropped connection the same way before and after it, and only after it may
+ * the server already have the message.
+ */
+function watchEndOfData(socket: net.Socket, awaiting: (value: boolean) => void): void {
+  let tail = Buffer.alloc(0);
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const bytes =
+      typeof chunk === "string"
+        ? Buffer.from(chunk, typeof rest[0] === "string" ? (rest[0] as BufferEncoding) : "utf8")
+        : Buffer.from(chunk as Uint8Array);
+    tail = Buffer.concat([tail, bytes.subarray(-END_OF_DATA.length)]).subarray(-END_OF_DATA.length);
+    if (tail.equals(END_OF_DATA)) {
+      awaiting(true);
+      // Added now, after nodemailer's own listener, so no byte of the greeting is taken from it.
+      socket.once("data", () => awaiting(false));
+    }
+    return write(chunk, ...rest);
+  }) as typeof socket.write;
 }
 
 export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
@@ -147,6 +164,7 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
     getSocket(_options, callback) {
       const socket = net.connect({ host: smtp.host, port: smtp.port });
       socket.setNoDelay(true);
+      watchEndOfData(socket, (value) => (awaitingReply = value));
       const timer = setTimeout(
         () => socket.destroy(Object.assign(new Error("connection timeout"), { code: "ETIMEDOUT" })),
         timeout,
@@ -166,6 +184,7 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
       });
     },
   };
+  let awaitingReply = false;
   const transporter = nodemailer().createTransport(options);
   const where = `${smtp.host}:${smtp.port}`;
   return {
@@ -178,27 +197,39 @@ export function smtpTransport(smtp: Config["delivery"]["smtp"]): Transport {
       } catch (error) {
         transporter.close();
         const e = error as SmtpError;
+        const { cause, fix } = refusal(e).verdict;
         throw new UnavailableError(
-          `the SMTP server at ${where} is unavailable: ${e.response ?? e.message}; messages stay queued, run comeback send when it is back`,
+          `the SMTP server at ${where} is unavailable: ${cause} (${e.response ?? e.message}); ${fix}; messages stay queued, run comeback send when it is back`,
         );
       }
     },
     async send(message) {
+      awaitingReply = false;
       try {
         const info = await transporter.sendMail({ envelope: message.envelope, raw: message.raw });
         if (info.rejected.length > 0) {
+          const text = String(info.response ?? "recipient rejected");
+          return refusal({
+            name: "Error",
+            message: text,
+            response: text,
+            responseCode: 550,
+            command: "RCPT TO",
+          });
+        }
+        return { status: "sent", response: info.response };
+      } catch (error) {
+        const e = error as SmtpError;
+        if (awaitingReply && e.responseCode === undefined) {
           return {
-            ok: false,
-            permanent: true,
-            recipientRejected: true,
-            connectionLost: false,
-            error: String(info.response ?? "recipient rejected"),
-            response: String(info.response ?? ""),
+            status: "unknown",
+            error:
+              e.code === "ETIMEDOUT"
+                ? "no reply within timeout_seconds after the whole message was sent"
+                : "the connection dropped after the whole message was sent, before the reply",
           };
         }
-        return { ok: true, response: info.response };
-      } catch (error) {
-        return classifySmtpError(error as SmtpError);
+        return refusal(e);
       }
     },
     async close() {

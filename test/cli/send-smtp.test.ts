@@ -134,13 +134,14 @@ describe("comeback weekly over SMTP", () => {
     expect(counts.get(row.message_id)).toBe(2);
   });
 
-  it("retries after a temporary failure (421) and delivers on a later run", async () => {
+  // A 421 is the server's (smtp-faults.test.ts): a temporary fault of one message is a 451 to its data.
+  it("retries after a temporary failure of one message (451) and delivers on a later run", async () => {
     smtp = await startSmtp();
     let refused = 0;
     smtp.onData = (message) => {
       if (message.to.includes("clara@example.com") && refused === 0) {
         refused++;
-        return smtpError(421, "4.3.2 Try again later");
+        return smtpError(451, "4.3.0 Try again later");
       }
       return null;
     };
@@ -184,7 +185,7 @@ describe("comeback weekly over SMTP", () => {
       "SELECT address, reason, source FROM suppressions",
     );
     expect(suppression).toHaveLength(1);
-    expect(suppression[0]).toMatchObject({ address: "boris.petrov@example.com", source: "smtp" });
+    expect(suppression[0]).toMatchObject({ address: "boris.petrov@example.com", source: "bounce" });
     expect(suppression[0]!.reason).toMatch(/user unknown/);
 
     // The next week, Boris's cart is skipped as suppressed; nothing is attempted.

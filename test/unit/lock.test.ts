@@ -151,7 +151,7 @@ describe("outbox folder transport", () => {
       raw: "Subject: x\r\n\r\nbody\r\n",
       envelope: { from: "a@b.example", to: "c@d.example" },
     });
-    expect(result.ok).toBe(true);
+    expect(result.status).toBe("sent");
     expect(readdirSync(dir).sort()).toEqual([
       `.cart_2_2026-W10.eml.${process.pid}.7.tmp`,
       "cart_3_2026-W10.eml",

@@ -19,6 +19,7 @@ interface SendFlags {
   now?: string;
   limit?: number;
   retryUnknown?: boolean;
+  breaker?: boolean;
   json?: boolean;
 }
 
@@ -32,6 +33,10 @@ export function registerSend(program: Command): void {
       "--retry-unknown",
       'also send again the messages a killed run left in "sending" (same Message-ID); see comeback status',
     )
+    .option(
+      "--no-breaker",
+      "send even when 3 recipients in a row get the same refusal (they really are dead addresses)",
+    )
     .option("--json", "print one JSON report")
     .addHelpText(
       "after",
@@ -39,9 +44,12 @@ export function registerSend(program: Command): void {
 Examples:
   comeback send                      deliver what is due (run it from cron every 15 minutes)
   comeback send --limit 100          at most 100 messages
-  comeback send --retry-unknown      after a crash: the recipient may get that message twice
+  comeback send --retry-unknown      after a crash or a lost reply: the recipient may get that message twice
+  comeback send --no-breaker         after exit 69 "the same answer to 3 messages in a row", when those addresses really are dead
 
-Never sends a message twice on its own. Holds the run lock (a second run exits 75); SMTP unreachable: exit 69.`,
+Never sends a message twice on its own. Holds the run lock (a second run exits 75).
+Exit 69 when the mail server, not a recipient, is at fault (unreachable, login, relay, 421, TLS): the
+run stops at once, the messages stay queued without using an attempt, nobody is suppressed.`,
     )
     .action(async (flags: SendFlags, command: Command) => {
       const { config, log } = await createContext(command.optsWithGlobals<GlobalOptions>());
@@ -58,6 +66,7 @@ Never sends a message twice on its own. Holds the run lock (a second run exits 7
               now: clockFor(now, flags.now !== undefined),
               limit: flags.limit,
               retryUnknown: flags.retryUnknown,
+              breaker: flags.breaker,
               signals,
             }),
           );

@@ -104,7 +104,7 @@ function printOutbox(outbox: OutboxStatus): void {
   );
   if (outbox.unknown.length > 0) {
     print(
-      `Unknown: ${plural(outbox.unknown.length, "message")} ${outbox.unknown.length === 1 ? "was" : "were"} being sent when a run was killed; they may or may not have arrived.`,
+      `Unknown: ${plural(outbox.unknown.length, "message")} ${outbox.unknown.length === 1 ? "was" : "were"} being sent when a run was killed or the server's reply never came; they may or may not have arrived.`,
     );
     for (const row of outbox.unknown.slice(0, 20)) {
       print(
