@@ -48,9 +48,13 @@ describe("run lock", () => {
     expect(acquireRunLock(db, "comeback weekly").tookOverFrom).toMatchObject({ pid: process.ppid });
   });
 
-  it("treats a lock from another host as held", () => {
-    holdAs(1, null, "elsewhere.example");
+  it("treats a lock from another host as held, even when no process here has its pid", () => {
+    // A pid that is gone here: checked as if local, the lock would be taken over. (pid 1 would not
+    // do: it is always alive, so the lock would look held either way.)
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    holdAs(dead, "123", "elsewhere.example");
     expect(() => acquireRunLock(db, "comeback weekly")).toThrow(/on elsewhere\.example.*another host/);
+    expect(db.prepare("SELECT host FROM run_lock").pluck().get()).toBe("elsewhere.example");
   });
 });
 

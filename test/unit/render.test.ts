@@ -67,7 +67,7 @@ describe("templates", () => {
         ["en", "Hello Ann O&#x27;Neil,"],
         ["de", "Hallo Ann O&#x27;Neil,"],
         ["ru", "Здравствуйте, Ann O&#x27;Neil!"],
-      ].map(([locale, greeting]) => [status, locale, greeting] as const),
+      ].map(([locale, greeting]) => [status, locale!, greeting!] as const),
     ),
   )(
     "greet by the name the export gave and escape product names in the win-back-%s mail (%s)",
