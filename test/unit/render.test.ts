@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isoWeekOf, nextWindowOpening } from "../../src/deliver/clock.js";
 import { parseNow } from "../../src/cli/now.js";
@@ -69,27 +70,91 @@ describe("templates", () => {
         ["ru", "Здравствуйте, Ann O&#x27;Neil!"],
       ].map(([locale, greeting]) => [status, locale!, greeting!] as const),
     ),
-  )(
-    "greet by the name the export gave and escape product names in the win-back-%s mail (%s)",
-    (status, locale, greeting) => {
-      // A Shopify orders export names the customer ("Billing Name") but gives no first name.
-      const customer = { ...cart(locale).customer, first_name: null };
-      const email = renderer.render(`winback-${status}`, locale, {
+  )("greet by the name the export gave in the win-back-%s mail (%s)", (status, locale, greeting) => {
+    // A Shopify orders export names the customer ("Billing Name") but gives no first name.
+    const customer = { ...cart(locale).customer, first_name: null };
+    const email = renderer.render(`winback-${status}`, locale, {
+      status,
+      contact_number: 1,
+      customer,
+      favourite_products: [
+        { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
+      ],
+      greeting_name: greetingName(customer),
+      shop: { name: "Shop & Co" },
+      unsubscribe_url: "https://shop.example/u?t=abc",
+    });
+    expect(email.html).toContain(greeting);
+    expect(email.text).toContain(greeting.replace("&#x27;", "'"));
+    expect(email.subject).toContain("Ann O'Neil");
+    // Escaping: see "escape a hostile product and customer name" below, for every template.
+  });
+
+  // Every template the shop ships, in every language, with a product and a customer named by an
+  // attacker: what comes from a CSV is escaped in the HTML part wherever a template shows it.
+  const HOSTILE_CUSTOMER = `Ann "<img src=x onerror=alert(1)>" O'Neil`;
+  const HOSTILE_CUSTOMER_HTML = "Ann &quot;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot; O&#x27;Neil";
+  const EVIL_HTML = "Tea &quot;Earl Grey&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co";
+  const shipped = readdirSync(shippedTemplatesDir()).filter(
+    (name) => !["layouts", "partials"].includes(name),
+  );
+  it("ships the templates this test renders", () => {
+    expect(shipped.sort()).toEqual(["cart", "digest", "winback-cold", "winback-lost", "winback-warm"]);
+  });
+  it.each(shipped.flatMap((template) => ["en", "de", "ru"].map((locale) => [template, locale] as const)))(
+    "escape a hostile product and customer name in the %s mail (%s)",
+    (template, locale) => {
+      const payload = cart(locale);
+      const customer = { ...payload.customer, first_name: null, name: HOSTILE_CUSTOMER };
+      const status = template.replace("winback-", "");
+      const email = renderer.render(template, locale, {
+        ...context({ ...payload, customer }),
+        // win-back
         status,
         contact_number: 1,
-        customer,
         favourite_products: [
           { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
         ],
-        greeting_name: greetingName(customer),
-        shop: { name: "Shop & Co" },
-        unsubscribe_url: "https://shop.example/u?t=abc",
+        // digest
+        cart_count: 1,
+        more: 0,
+        carts: [
+          {
+            customer_id: 7,
+            external_id: "C7",
+            name: HOSTILE_CUSTOMER,
+            email: "ann@example.com",
+            item_count: 1,
+            currency: "EUR",
+            total_minor: 2500,
+            items: [{ name: EVIL, quantity: 1 }],
+          },
+        ],
+        task_count: 1,
+        tasks: [
+          {
+            task_id: 1,
+            due_on: "2026-03-02",
+            status: "warm",
+            contact_number: 1,
+            customer_id: "C7",
+            email: "ann@example.com",
+            comeback_id: 7,
+            name: HOSTILE_CUSTOMER,
+            phone: "+49 170 1234567",
+            orders: 2,
+            last_order_on: "2026-01-05",
+            last_order_items: EVIL,
+            previous_calls: 0,
+            last_call_at: null,
+          },
+        ],
       });
-      expect(email.html).toContain(greeting);
-      expect(email.text).toContain(greeting.replace("&#x27;", "'"));
-      expect(email.subject).toContain("Ann O'Neil");
+      expect(email.locale).toBe(locale);
       expect(email.html).not.toContain("<script>");
-      expect(email.html).toContain("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co");
+      expect(email.html).not.toContain("<img");
+      expect(email.html).toContain(EVIL_HTML);
+      expect(email.html).toContain(HOSTILE_CUSTOMER_HTML);
     },
   );
 
