@@ -28,8 +28,9 @@ export default {
   // Gitignored (reports/): see MUTATION.md for why.
   incremental: true,
   incrementalFile: "reports/mutation/stryker-incremental.json",
-  reporters: ["html", "clear-text", "progress"],
+  reporters: ["html", "json", "clear-text", "progress"],
   htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
   // The machine has 2 cores shared with others.
   concurrency: 2,

@@ -87,9 +87,10 @@ describe("consent", () => {
     expect(new Rules(db, outbox, { ...RULES, requireOptIn: false }).check(message, NOW)).toEqual({
       action: "send",
     });
-    expect(new Rules(db, outbox, { ...RULES, requireOptIn: true }).check(message, NOW)).toMatchObject({
+    expect(new Rules(db, outbox, { ...RULES, requireOptIn: true }).check(message, NOW)).toEqual({
       action: "skip",
       reason: "no opt-in",
+      detail: "the customer never opted in, and consent.require_opt_in is true",
     });
   });
 });

@@ -92,7 +92,11 @@ describe("consent and addresses", () => {
 
   it("a customer without an address or with an unusable one is skipped, saying which", () => {
     expect(check(queue({ recipient: null }))).toMatchObject({ action: "skip", reason: "no email address" });
-    expect(check(queue({ recipient: "" }))).toMatchObject({ action: "skip", reason: "no email address" });
+    expect(check(queue({ recipient: "" }))).toEqual({
+      action: "skip",
+      reason: "no email address",
+      detail: "the customer has no email address",
+    });
     expect(check(queue({ recipient: "ann at example" }))).toEqual({
       action: "skip",
       reason: "invalid email address",
@@ -214,6 +218,12 @@ describe("the reason still holds", () => {
     });
   });
 
+  it("a cart that lists no items is checked for a reorder only", () => {
+    expect(check(queue({}, { last_order_at: "2026-02-01T00:00:00Z", items: [] }))).toEqual({
+      action: "send",
+    });
+  });
+
   it("other kinds of marketing are not looked into", () => {
     order("2026-03-01T09:00:00Z");
     expect(check(queue({ kind: "note" }, {}, "2026-03-01T08:00:00Z"))).toEqual({ action: "send" });
@@ -235,6 +245,11 @@ describe("frequency cap and send window", () => {
       reason: "frequency cap",
     });
     expect(check(queue(), {}, "2026-03-04T10:00:00Z")).toEqual({ action: "send" });
+    expect(check(queue(), { minHoursBetween: 0 })).toEqual({ action: "send" });
+  });
+
+  it("with the cap off, a message goes even when the last one was sent after --now", () => {
+    sentAt("2026-03-05T10:00:00Z");
     expect(check(queue(), { minHoursBetween: 0 })).toEqual({ action: "send" });
   });
 

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireRunLock, processStart } from "../../src/deliver/lock.js";
+import { acquireRunLock, isProcessAlive, processStart } from "../../src/deliver/lock.js";
 import { LockedError } from "../../src/errors.js";
 import { openStore, type Db } from "../../src/store/open.js";
 
@@ -55,6 +55,56 @@ describe("run lock", () => {
     holdAs(dead, "123", "elsewhere.example");
     expect(() => acquireRunLock(db, "comeback weekly")).toThrow(/on elsewhere\.example.*another host/);
     expect(db.prepare("SELECT host FROM run_lock").pluck().get()).toBe("elsewhere.example");
+  });
+});
+
+describe("run lock, more closely", () => {
+  it("names the holder and says to try again, and only another host's lock says it can't be checked", () => {
+    holdAs(process.ppid, processStart(process.ppid));
+    const error = (() => {
+      try {
+        acquireRunLock(db, "comeback send");
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("not refused");
+    })();
+    expect(error.message).toBe(
+      `another comeback run holds the lock: "comeback weekly", pid ${process.ppid} on ${hostname()}, since 2026-03-02T08:00:00Z; try again when it has finished`,
+    );
+  });
+
+  it("a live local holder whose start time was not recorded is taken as holding it", () => {
+    holdAs(process.ppid, null);
+    expect(() => acquireRunLock(db, "comeback send")).toThrow(LockedError);
+  });
+
+  it("a lock left by this very process is taken over", () => {
+    holdAs(process.pid, processStart(process.pid));
+    expect(acquireRunLock(db, "comeback send").tookOverFrom).toMatchObject({ pid: process.pid });
+  });
+
+  it("releasing twice does not release a lock taken again since", () => {
+    const first = acquireRunLock(db, "comeback weekly");
+    first.release();
+    const second = acquireRunLock(db, "comeback send");
+    first.release();
+    expect(db.prepare("SELECT command FROM run_lock").pluck().get()).toBe("comeback send");
+    second.release();
+    expect(db.prepare("SELECT count(*) FROM run_lock").pluck().get()).toBe(0);
+  });
+
+  it("reads a process's start time from /proc, and none for a process that is gone", () => {
+    if (!existsSync("/proc/self/stat")) return; // no /proc here
+    // Field 22 of /proc/PID/stat, counted after the command name in parentheses (which may hold spaces).
+    const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+    const expected = stat.split(") ")[1]!.split(" ")[19];
+    expect(processStart(process.pid)).toBe(expected);
+    expect(processStart(process.pid)).toMatch(/^\d+$/);
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    expect(processStart(dead)).toBeNull();
+    expect(isProcessAlive(dead)).toBe(false);
+    expect(isProcessAlive(process.pid)).toBe(true);
   });
 });
 

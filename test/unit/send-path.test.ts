@@ -68,18 +68,22 @@ const REJECTED: SendOutcome = {
 };
 
 /** A transport that answers with `answers` in turn (the last one for the rest). */
-function scripted(...answers: SendOutcome[]): Transport & { sent: string[]; opened: number; closed: number } {
+function scripted(
+  ...answers: SendOutcome[]
+): Transport & { sent: string[]; raw: string[]; opened: number; closed: number } {
   const transport = {
     name: "test",
     turnsToStart: 1,
     sent: [] as string[],
+    raw: [] as string[],
     opened: 0,
     closed: 0,
     async open() {
       transport.opened++;
     },
-    async send(message: { key: string }) {
+    async send(message: { key: string; raw: string }) {
       transport.sent.push(message.key);
+      transport.raw.push(message.raw);
       return answers[Math.min(transport.sent.length, answers.length) - 1]!;
     },
     async close() {
@@ -171,6 +175,11 @@ describe("sending what is due", () => {
       },
     ]);
     expect(progress).toEqual([[1, 1]]);
+    // A marketing mail: the unsubscribe link is in its headers.
+    expect(transport.raw[0]).toMatch(
+      /^List-Unsubscribe: <mailto:shop@shop\.example\?subject=unsubscribe%20/m,
+    );
+    expect(report.unavailable).toBe(false);
     expect([transport.opened, transport.closed]).toEqual([1, 1]);
   });
 
@@ -247,6 +256,84 @@ describe("sending what is due", () => {
   });
 });
 
+describe("what it logs", () => {
+  it("each message's key and what became of it, never the address at info level", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    queueWinback("w1", 1);
+    queueWinback("w2", 2);
+    queueWinback("w3", 3, "gone@example.com");
+    outbox.enqueue(
+      { key: "n9", kind: "note", marketing: true, customerId: null, recipient: null, payload: {} },
+      NOW,
+    );
+    db.prepare("UPDATE customers SET accepts_marketing = 0 WHERE id = 2").run();
+    await sendDue(db, options(scripted(OK, REJECTED), { log, rules: { ...RULES, requireOptIn: false } }));
+    const tell = lines.map(({ level, msg, key, reason }) => [level, msg, key, reason ?? null]);
+    expect(tell).toEqual([
+      [30, "message sent", "w1", null],
+      [30, "message skipped", "w2", "opted out"],
+      [40, "message failed", "w3", null],
+      [30, "message skipped", "n9", "no email address"],
+    ]);
+    expect(lines[0]).toMatchObject({ message_id: expect.stringMatching(/^<w1\./) });
+    expect(lines[2]).toMatchObject({ error: "550 no such user" });
+    expect(JSON.stringify(lines.filter((l) => (l.level as number) <= 30))).not.toMatch(/@example\.com/);
+  });
+
+  it("a deferral at debug level, a retry and a give-up as warnings", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    queueWinback("w1", 1);
+    queueWinback("w2", 2);
+    const outcomes: MessageOutcome[] = [];
+    await sendDue(
+      db,
+      options(scripted(TEMPORARY), {
+        log,
+        maxAttempts: 1,
+        rules: { ...RULES, window: { start: 0, end: 9 * 60 } },
+        now: () => "2026-03-02T08:00:00Z",
+        onOutcome: (o) => outcomes.push(o),
+        limit: 1,
+      }),
+    );
+    db.prepare("UPDATE outbox SET next_attempt_at = ?, state = 'queued' WHERE idempotency_key = 'w2'").run(
+      NOW,
+    );
+    await sendDue(
+      db,
+      options(scripted(TEMPORARY), { log, onOutcome: (o) => outcomes.push(o), maxAttempts: 2 }),
+    );
+    expect(lines.map(({ level, msg, key }) => [level, msg, key])).toEqual([
+      [40, "message failed", "w1"],
+      [40, "temporary failure, will retry", "w2"],
+    ]);
+    expect(outcomes.map((o) => [o.key, o.outcome, o.reason])).toEqual([
+      ["w1", "failed", "gave up after 1 attempts: 451 try later"],
+      ["w2", "retry later", "451 try later"],
+    ]);
+    lines.length = 0;
+    await sendDue(
+      db,
+      options(scripted(OK), {
+        log,
+        now: () => "2026-03-03T05:00:00Z",
+        rules: { ...RULES, window: { start: 8 * 60, end: 9 * 60 } },
+      }),
+    );
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 20,
+        msg: "message deferred",
+        key: "w2",
+        until: "2026-03-03T08:00:00Z",
+        reason: "send window",
+      }),
+    ]);
+  });
+});
+
 describe("failures", () => {
   it("retries a temporary failure later, waiting twice as long each time, at most a day", async () => {
     queueWinback("w1", 1);
@@ -278,7 +365,11 @@ describe("failures", () => {
     queueWinback("w2", 2, "gone@example.com");
     queueWinback("w3", 3);
     const transport = scripted(REJECTED, OK);
-    const report = await sendDue(db, options(transport, { maxAttempts: 5 }));
+    const outcomes: MessageOutcome[] = [];
+    const report = await sendDue(
+      db,
+      options(transport, { maxAttempts: 5, onOutcome: (o) => outcomes.push(o) }),
+    );
     expect(report).toMatchObject({
       failed: 1,
       suppressed: 1,
@@ -291,6 +382,11 @@ describe("failures", () => {
     expect(row("w2").state).toBe("skipped");
     expect(transport.sent).toEqual(["w1", "w3"]);
     expect(outbox.suppression("gone@example.com")).toEqual({ reason: "550 no such user", source: "smtp" });
+    expect(outcomes.map((o) => [o.key, o.outcome, o.reason])).toEqual([
+      ["w1", "failed", "550 no such user"],
+      ["w2", "skipped", "suppressed"],
+      ["w3", "sent", null],
+    ]);
   });
 
   it("a lost connection stops the run as unavailable, leaving the rest queued", async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dryRunReport, kindGroup } from "../../src/deliver/dry-run.js";
-import { Outbox } from "../../src/deliver/outbox.js";
+import { Outbox, outboxStatus } from "../../src/deliver/outbox.js";
 import type { MessageOutcome } from "../../src/deliver/send.js";
 import { suppressAll } from "../../src/deliver/suppress.js";
 import { unsubscribeToken } from "../../src/deliver/unsubscribe.js";
@@ -206,5 +206,79 @@ describe("the dry run's report", () => {
         not_attempted: 0,
       },
     });
+  });
+});
+
+describe("the outbox", () => {
+  it("queues a key once, and tells whether it was new", () => {
+    const outbox = new Outbox(db);
+    const message = {
+      key: "k1",
+      kind: "digest",
+      marketing: false,
+      customerId: null,
+      recipient: "o@shop.example",
+      payload: {},
+    };
+    expect(outbox.enqueue(message, NOW)).toBe(true);
+    expect(outbox.enqueue({ ...message, recipient: "x@shop.example" }, NOW)).toBe(false);
+    expect(db.prepare("SELECT recipient FROM outbox").pluck().all()).toEqual(["o@shop.example"]);
+  });
+
+  it("reports its messages by state, those due, those left in sending, and the suppressions", () => {
+    const outbox = new Outbox(db);
+    for (const key of ["a", "b", "c"])
+      outbox.enqueue(
+        { key, kind: "digest", marketing: false, customerId: null, recipient: "o@shop.example", payload: {} },
+        NOW,
+      );
+    const a = db.prepare("SELECT * FROM outbox WHERE idempotency_key = 'a'").get() as Parameters<
+      Outbox["claim"]
+    >[0];
+    outbox.claim(a, NOW);
+    outbox.defer(3, "2026-03-09T00:00:00Z", "send window", NOW);
+    outbox.suppress("Ann@Example.com", "asked", "admin", NOW);
+    expect(outboxStatus(db, NOW)).toEqual({
+      by_state: { queued: 2, sending: 1, sent: 0, failed: 0, skipped: 0 },
+      due_now: 1,
+      unknown: [{ key: "a", recipient: "o@shop.example", claimed_at: NOW, attempts: 1 }],
+      suppressions: 1,
+    });
+    expect(outbox.suppression("ann@example.com")).toEqual({ reason: "asked", source: "admin" });
+  });
+});
+
+describe("the dry run's summary", () => {
+  it("counts a failure or a retry neither as sent nor as not attempted", () => {
+    const outbox = new Outbox(db);
+    outbox.enqueue(
+      {
+        key: "d",
+        kind: "digest",
+        marketing: false,
+        customerId: null,
+        recipient: "o@shop.example",
+        payload: {},
+      },
+      NOW,
+    );
+    const outcome = (o: MessageOutcome["outcome"]): MessageOutcome => ({
+      key: "d",
+      kind: "digest",
+      customer: null,
+      recipient: "o@shop.example",
+      outcome: o,
+      reason: "451",
+      until: null,
+    });
+    for (const o of ["failed", "retry later"] as const) {
+      expect(dryRunReport(db, [], [outcome(o)]).by_kind.digest).toMatchObject({
+        from_earlier_runs: 1,
+        sent: 0,
+        not_attempted: 0,
+        skipped: 0,
+        deferred: 0,
+      });
+    }
   });
 });
