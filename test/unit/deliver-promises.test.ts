@@ -17,7 +17,14 @@ import { Rules, type RuleSettings } from "../../src/deliver/rules.js";
 import { sendDue, type SendOptions } from "../../src/deliver/send.js";
 import { shippedTemplatesDir } from "../../src/deliver/setup.js";
 import type { SendOutcome, Transport } from "../../src/deliver/transports.js";
-import { referenceMac, unsubscribeToken, verifyUnsubscribeToken } from "../../src/deliver/unsubscribe.js";
+import {
+  MIN_SECRET_LENGTH,
+  referenceMac,
+  requireSecret,
+  unsubscribeToken,
+  verifyUnsubscribeToken,
+} from "../../src/deliver/unsubscribe.js";
+import { ConfigError } from "../../src/errors.js";
 import { openStore, type Db } from "../../src/store/open.js";
 
 const NOW = "2026-03-02T09:00:00Z";
@@ -208,5 +215,39 @@ describe("unsubscribe tokens signed with a 64-character secret (openssl rand -he
     const key = "k".repeat(length);
     const [, signature] = unsubscribeToken(key, "bob@example.com").split(".");
     expect(Buffer.from(signature!, "base64url")).toEqual(referenceMac(key, "bob@example.com"));
+  });
+});
+
+describe("the secret that signs unsubscribe links", () => {
+  it("is required, at least 16 characters, and the error says how to make one", () => {
+    expect(MIN_SECRET_LENGTH).toBe(16);
+    for (const missing of [null, ""]) {
+      expect(() => requireSecret(missing)).toThrow(ConfigError);
+      expect(() => requireSecret(missing)).toThrow(
+        "secret is not set (or the environment variable it names is unset): unsubscribe links are signed with it. " +
+          "Write `secret: ${COMEBACK_SECRET}` in comeback.yaml and set COMEBACK_SECRET in the environment to a " +
+          "random string of at least 16 characters (e.g. openssl rand -hex 32)",
+      );
+    }
+    expect(() => requireSecret("x".repeat(15))).toThrow(
+      new ConfigError("secret: expected at least 16 characters (e.g. openssl rand -hex 32), got 15"),
+    );
+    expect(requireSecret("x".repeat(16))).toBe("x".repeat(16));
+  });
+
+  it("verifies only tokens of the form address.signature, with the address encoded exactly", () => {
+    const secret = "s".repeat(64);
+    const token = unsubscribeToken(secret, " Ann@Example.com ");
+    expect(verifyUnsubscribeToken(secret, ` ${token}\n`)).toBe("ann@example.com");
+    const [address, signature] = token.split(".");
+    expect(verifyUnsubscribeToken(secret, `${address}.${signature}.x`)).toBeNull();
+    expect(verifyUnsubscribeToken(secret, `.${signature}`)).toBeNull();
+    expect(verifyUnsubscribeToken(secret, `${address}.`)).toBeNull();
+    expect(verifyUnsubscribeToken(secret, `${address}=.${signature}`)).toBeNull(); // not the canonical encoding
+    expect(verifyUnsubscribeToken(secret, `${address}.${signature!.slice(0, -2)}`)).toBeNull(); // truncated
+    // A second secret gets its own keyed state, and the first keeps working.
+    const other = unsubscribeToken("t".repeat(64), "ann@example.com");
+    expect(verifyUnsubscribeToken("t".repeat(64), other)).toBe("ann@example.com");
+    expect(verifyUnsubscribeToken(secret, token)).toBe("ann@example.com");
   });
 });
