@@ -123,6 +123,12 @@ describe("re-importing an order", () => {
     expect(stored()).toMatchObject(expected);
   });
 
+  it("a guest order that a later export credits to a customer is updated to that customer", () => {
+    importOrders(order({ customer: null }));
+    expect(importOrders(order())).toMatchObject({ orders_updated: 1, guest_orders: 0 });
+    expect(db.prepare("SELECT customer_id FROM orders").pluck().get()).not.toBeNull();
+  });
+
   it("a new status is one status change and one history row; the same or no status is none", () => {
     importOrders(order());
     expect(importOrders(order({ status: "refunded" }))).toMatchObject({
@@ -220,6 +226,27 @@ describe("the products' writer (the catalog)", () => {
     write(product());
     expect(write(product(change))).toEqual({ products_new: 0, products_updated: 1, products_unchanged: 0 });
     expect(storedProduct()).toMatchObject(expected);
+  });
+
+  it("a new product may come with nothing but its sku", () => {
+    const bare = product({
+      name: null,
+      unitPriceMinor: null,
+      currency: null,
+      daysPerUnit: null,
+      group: null,
+      variantId: null,
+    });
+    expect(write(bare)).toEqual({ products_new: 1, products_updated: 0, products_unchanged: 0 });
+    expect(storedProduct()).toEqual({
+      name: null,
+      unit_price_minor: null,
+      currency: null,
+      days_per_unit: null,
+      group_key: null,
+      variant_id: null,
+      from_catalog: 1,
+    });
   });
 
   it("an empty cell never erases a known value, and a currency without a price keeps the stored one", () => {
@@ -338,7 +365,8 @@ describe("an order split across a file", () => {
     expect(() =>
       importOrders(order(), order({ orderId: "1002" }), order({ line: 9, currency: "USD" }, [LINE])),
     ).toThrow(
-      'o.csv:9: order "1001" is in USD here but in EUR on its lines earlier in the file; the lines of one order must agree',
+      'o.csv:9: order "1001" is in USD here but in EUR on its lines earlier in the file; the lines of one order must agree ' +
+        "on its customer and currency. Nothing was written: correct the export and import it again.",
     );
     const bob = { ...order().customer!, customerId: "C2", email: "bob@example.com" };
     expect(() =>
