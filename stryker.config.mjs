@@ -24,6 +24,11 @@ export default {
   // reaches, so they could kill no mutant and would only slow every run (they are most of npm test).
   vitest: { configFile: "vitest.stryker.config.ts" },
   coverageAnalysis: "perTest",
+  // Static mutants (module-level code run once at import, like a constant Set) are reported "survived"
+  // by the vitest runner 9.6.1 even when a test kills them: it activates the mutant after the module has
+  // loaded (stryker-js issues 6144 and 6209; checked by hand here on row.ts PLACEHOLDERS and send.ts
+  // bump). Counted, they would be false survivors; ignored, they show as "Ignored" in the report.
+  ignoreStatic: true,
   // Results kept between runs: only mutants in changed code, or covered by changed tests, run again.
   // Gitignored (reports/): see MUTATION.md for why.
   incremental: true,
