@@ -206,7 +206,11 @@ describe("due --csv cells", () => {
     expect(csvCell(-2)).toBe("-2");
     expect(toCsv(["a", "b"], [{ a: null, b: "=x" }])).toBe("a,b\r\n,'=x\r\n");
     // Only a first character counts: a name with a dash or an @ inside stays as it is.
-    expect(["Jean-Luc", "ann@example.com", "1+1"].map(csvCell)).toEqual(["Jean-Luc", "ann@example.com", "1+1"]);
+    expect(["Jean-Luc", "ann@example.com", "1+1"].map(csvCell)).toEqual([
+      "Jean-Luc",
+      "ann@example.com",
+      "1+1",
+    ]);
     expect(csvCell(undefined)).toBe("");
   });
 });
