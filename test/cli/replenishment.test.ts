@@ -2,7 +2,7 @@
  * The issue's seed scenarios, end to end through the built CLI. Dates are worked out by hand in the
  * comments (shop timezone Europe/Berlin, lead 7 days, 3 reminders).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fixture, query, run, workspace } from "../helpers.js";
@@ -234,6 +234,13 @@ describe("replenishment over time and the admin's facts", () => {
 
   it("writes due --csv with formula-looking cells neutralised", async () => {
     const dir = await shop();
+    // A customer whose name a spreadsheet would run as a formula, and one with a leading minus.
+    writeFileSync(
+      join(dir, "names.csv"),
+      'customer_id,email,first_name,last_name\nC5,coffee@example.com,"=HYPERLINK(""http://evil.example"")",Bean\n' +
+        "C4,slow@example.com,-Sam,Slow\n",
+    );
+    await ok(dir, "import", "customers", "names.csv");
     await ok(dir, "plan", "--now", NOW);
     await ok(dir, "due", "--week", "2026-W09", "--csv", "due.csv");
     const text = readFileSync(join(dir, "due.csv"), "utf8");
@@ -241,6 +248,12 @@ describe("replenishment over time and the admin's facts", () => {
     expect(text.split("\r\n")[0]).toBe(
       "\uFEFFcustomer_id,email,comeback_id,name,group,sku,product_name,last_purchase_on,quantity,supply_days,due_on,runs_out_on,overdue,queued,basis,reminder_number",
     );
-    expect(text).toMatch(/C5,coffee@example.com,/);
+    const rows = text.split("\r\n");
+    const c5 = rows.find((row) => row.startsWith("C5,"));
+    // Quoted (it holds quotes), and an apostrophe first inside the quotes: the cell reads as text.
+    expect(c5).toMatch(/^C5,coffee@example\.com,\d+,"'=HYPERLINK\(""http:\/\/evil\.example""\) Bean",/);
+    const c4 = rows.find((row) => row.startsWith("C4,"));
+    expect(c4).toMatch(/^C4,slow@example\.com,\d+,'-Sam Slow,/);
+    expect(text).not.toMatch(/(^|,)"?[=+\-@]/m);
   });
 });

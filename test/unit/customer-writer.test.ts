@@ -79,3 +79,123 @@ describe("the customers' writer in a shop's first import", () => {
     })();
   });
 });
+
+describe("merging what files say about a customer", () => {
+  const T1 = "2024-01-01T00:00:00Z";
+  const T2 = "2024-02-01T00:00:00Z";
+  /** One file: each row resolved in turn; returns the ids and the counts. */
+  function file(...rows: [Partial<CustomerFields>, string][]) {
+    return db.transaction(() => {
+      const writer = new CustomerWriter(db, "2024-06-01T00:00:00Z");
+      const ids = rows.map(([fields, asOf]) => writer.resolve(customer(fields), asOf));
+      return { ids, counts: writer.finish() };
+    })();
+  }
+  const stored = (id: number) =>
+    db
+      .prepare(
+        "SELECT identity_key, external_id, email, email_display, phone, first_name, last_name, name, accepts_marketing, locale, usage_factor, info_as_of FROM customers WHERE id = ?",
+      )
+      .get(id) as Record<string, unknown>;
+
+  it("stores every field a row gives, keyed by the shop's id, else the email, else the phone", () => {
+    const { ids, counts } = file(
+      [
+        {
+          customerId: "C1",
+          email: "ann@example.com",
+          emailDisplay: "Ann@Example.com",
+          phone: "491701234567",
+          firstName: "Ann",
+          lastName: "Lee",
+          name: "Ann Lee",
+          acceptsMarketing: true,
+          locale: "de",
+          usageFactor: 1.5,
+        },
+        T1,
+      ],
+      [{ email: "bob@example.com" }, T1],
+      [{ phone: "4930123456" }, T1],
+    );
+    expect(counts).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    expect(stored(ids[0]!)).toEqual({
+      identity_key: "id:C1",
+      external_id: "C1",
+      email: "ann@example.com",
+      email_display: "Ann@Example.com",
+      phone: "491701234567",
+      first_name: "Ann",
+      last_name: "Lee",
+      name: "Ann Lee",
+      accepts_marketing: 1,
+      locale: "de",
+      usage_factor: 1.5,
+      info_as_of: T1,
+    });
+    expect(stored(ids[1]!).identity_key).toBe("email:bob@example.com");
+    expect(stored(ids[2]!).identity_key).toBe("phone:4930123456");
+    expect(
+      file([{ customerId: "C9", acceptsMarketing: false }, T1]).ids.map((id) => stored(id).accepts_marketing),
+    ).toEqual([0]);
+  });
+
+  it("the newer row wins a field, an older one only fills what is empty, an empty cell erases nothing", () => {
+    const [ann] = file([{ customerId: "C1", name: "Ann", locale: "de" }, T2]).ids;
+    // Another file: an older row (T1) tries to change the name and adds a phone; a newer one sets the locale.
+    const { ids, counts } = file(
+      [{ customerId: "C1", name: "Old Ann", phone: "491701234567" }, T1],
+      [{ customerId: "C1", locale: "en", name: null }, "2024-03-01T00:00:00Z"],
+    );
+    expect(ids).toEqual([ann, ann]);
+    expect(counts).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(stored(ann!)).toMatchObject({
+      name: "Ann",
+      phone: "491701234567",
+      locale: "en",
+      info_as_of: "2024-03-01T00:00:00Z",
+    });
+  });
+
+  it("a file that names a customer with nothing new counts them unchanged, and moves only info_as_of", () => {
+    const [ann] = file([{ customerId: "C1", name: "Ann" }, T1]).ids;
+    expect(file([{ customerId: "C1", name: "Ann" }, T2]).counts).toEqual({
+      created: 0,
+      updated: 0,
+      unchanged: 1,
+    });
+    expect(stored(ann!)).toMatchObject({ name: "Ann", info_as_of: T2 });
+    // Now an older row with another name does not win over it.
+    file([{ customerId: "C1", name: "Anne" }, "2024-01-15T00:00:00Z"]);
+    expect(stored(ann!).name).toBe("Ann");
+  });
+
+  it("a customer first known by email is the same person when the shop's id comes with that email", () => {
+    const [first] = file([{ email: "ann@example.com", name: "Ann" }, T1]).ids;
+    const { ids, counts } = file(
+      [{ customerId: "C1", email: "ann@example.com" }, T2],
+      [{ customerId: "C1" }, T2],
+    );
+    expect(ids).toEqual([first, first]);
+    expect(counts).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(stored(first!)).toMatchObject({ identity_key: "email:ann@example.com", external_id: "C1" });
+    // Two different shop ids with one email are two people.
+    const { ids: other } = file([{ customerId: "C2", email: "ann@example.com" }, T2]);
+    expect(other[0]).not.toBe(first);
+  });
+
+  it("within one file: the same customer by id and by email, and a later row changing a new customer", () => {
+    const { ids, counts } = file(
+      [{ customerId: "C1", email: "ann@example.com", name: "Ann" }, T1],
+      [{ email: "ann@example.com" }, T1],
+      [{ customerId: "C1", name: "Ann", locale: "de" }, T2],
+      [{ customerId: "C1", name: "Ann", locale: "de" }, T2],
+      [{ customerId: "C2", email: "ann@example.com" }, T1],
+    );
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).toBe(ids[0]);
+    expect(ids[4]).not.toBe(ids[0]);
+    expect(counts).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(stored(ids[0]!)).toMatchObject({ locale: "de", info_as_of: T2 });
+  });
+});

@@ -7,6 +7,7 @@ import {
   acquireRunLock,
   clearRunLock,
   HEARTBEAT_SECONDS,
+  isProcessAlive,
   isZombie,
   processStart,
 } from "../../src/deliver/lock.js";
@@ -132,6 +133,59 @@ describe("run lock", () => {
       cleared: { host: "elsewhere.example", stale: expect.stringMatching(/heartbeat/) },
     });
     expect(db.prepare("SELECT count(*) FROM run_lock").pluck().get()).toBe(0);
+  });
+});
+
+describe("run lock, more closely", () => {
+  it("names the holder and says to try again, and only another host's lock says it can't be checked", () => {
+    holdAs(process.ppid, processStart(process.ppid));
+    const error = (() => {
+      try {
+        acquireRunLock(db, "comeback send", OPTIONS);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("not refused");
+    })();
+    expect(error.message).toMatch(
+      new RegExp(
+        `^another comeback run holds the lock: "comeback weekly", pid ${process.ppid} on ${hostname()}, since 2026-03-02T08:00:00Z, ` +
+          `last heartbeat .*; try again when it has finished\\. If it hangs, stop it \\(kill ${process.ppid}\\)`,
+      ),
+    );
+  });
+
+  it("a live local holder whose start time was not recorded is taken as holding it", () => {
+    holdAs(process.ppid, null);
+    expect(() => acquireRunLock(db, "comeback send", OPTIONS)).toThrow(LockedError);
+  });
+
+  it("a lock left by this very process is taken over", () => {
+    holdAs(process.pid, processStart(process.pid));
+    expect(acquireRunLock(db, "comeback send", OPTIONS).tookOverFrom).toMatchObject({ pid: process.pid });
+  });
+
+  it("releasing twice does not release a lock taken again since", () => {
+    const first = acquireRunLock(db, "comeback weekly", OPTIONS);
+    first.release();
+    const second = acquireRunLock(db, "comeback send", OPTIONS);
+    first.release();
+    expect(db.prepare("SELECT command FROM run_lock").pluck().get()).toBe("comeback send");
+    second.release();
+    expect(db.prepare("SELECT count(*) FROM run_lock").pluck().get()).toBe(0);
+  });
+
+  it("reads a process's start time from /proc, and none for a process that is gone", () => {
+    if (!existsSync("/proc/self/stat")) return; // no /proc here
+    // Field 22 of /proc/PID/stat, counted after the command name in parentheses (which may hold spaces).
+    const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+    const expected = stat.split(") ")[1]!.split(" ")[19];
+    expect(processStart(process.pid)).toBe(expected);
+    expect(processStart(process.pid)).toMatch(/^\d+$/);
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    expect(processStart(dead)).toBeNull();
+    expect(isProcessAlive(dead)).toBe(false);
+    expect(isProcessAlive(process.pid)).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import { assembleOrder, readOrderRow, type OrderRow } from "../../src/import/nor
 import { RowReader } from "../../src/import/normalize/row.js";
 import { describeShape } from "../../src/import/normalize/values.js";
 import { indexColumns, profilesFor } from "../../src/import/profiles.js";
-import type { OrderRecord, RowProblem } from "../../src/import/records.js";
+import { lineAt, type OrderRecord, type RowProblem } from "../../src/import/records.js";
 
 const HEADERS = ["order_id", "ordered_at", "sku", "customer_id", "email", "phone", "currency"];
 const generic = profilesFor("orders", {}, { timezone: "UTC", currency: "EUR" }).find(
@@ -131,6 +131,124 @@ describe("assembleOrder", () => {
     ]) as OrderRecord;
     expect(assembled.warnings).toEqual([
       { line: 2, column: "phone", message: "3 digits, not a phone number: read as empty" },
+    ]);
+  });
+});
+
+describe("an order's amounts, status and customer", () => {
+  const COLUMNS = [
+    "order_id",
+    "ordered_at",
+    "status",
+    "cancelled_at",
+    "refunded_amount",
+    "sku",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "currency",
+    "customer_id",
+    "email",
+    "first_name",
+    "line_id",
+  ];
+  const cells = (values: Partial<Record<(typeof COLUMNS)[number], string>>) =>
+    COLUMNS.map((c) => values[c] ?? "");
+  const classify = (status: string | null) =>
+    status === "paid"
+      ? ("completed" as const)
+      : status === "voided"
+        ? ("cancelled" as const)
+        : ("other" as const);
+  function assemble(...rows: Partial<Record<string, string>>[]) {
+    const reader = new RowReader(generic, indexColumns(generic, COLUMNS), COLUMNS);
+    const read: OrderRow[] = [];
+    rows.forEach((values, i) => {
+      reader.start(cells(values), i + 2);
+      const row = readOrderRow(reader);
+      expect(reader.problems).toEqual([]);
+      read.push(row!);
+    });
+    return assembleOrder(read, { defaultCurrency: "EUR", classify, file: "o.csv" }) as OrderRecord;
+  }
+  const base = { order_id: "1", ordered_at: "2024-01-01 10:00" };
+
+  it("turns prices into minor units, takes a given line total, else works it out, else the unit price from it", () => {
+    const order = assemble(
+      { ...base, sku: "A", quantity: "2", unit_price: "4.95" },
+      { ...base, sku: "B", quantity: "3", unit_price: "1.10", line_total: "3.00" },
+      { ...base, sku: "C", quantity: "4", line_total: "10.00" },
+      { ...base, product_name: "Gift", quantity: "0", line_total: "5.00" },
+      { ...base, sku: "D" },
+    );
+    expect([0, 1, 2, 3, 4].map((i) => lineAt(order.lines, i))).toEqual([
+      { lineKey: null, sku: "A", productName: null, quantity: 2, unitPriceMinor: 495, lineTotalMinor: 990 },
+      { lineKey: null, sku: "B", productName: null, quantity: 3, unitPriceMinor: 110, lineTotalMinor: 300 },
+      { lineKey: null, sku: "C", productName: null, quantity: 4, unitPriceMinor: 250, lineTotalMinor: 1000 },
+      {
+        lineKey: null,
+        sku: null,
+        productName: "Gift",
+        quantity: 0,
+        unitPriceMinor: null,
+        lineTotalMinor: 500,
+      },
+      { lineKey: null, sku: "D", productName: null, quantity: 1, unitPriceMinor: null, lineTotalMinor: null },
+    ]);
+    expect(order).toMatchObject({ currency: "EUR", refundedMinor: 0, status: null, statusClass: "other" });
+  });
+
+  it("takes the first status, refund and currency given on any row, in the currency's minor units", () => {
+    const order = assemble(
+      { ...base, sku: "A", unit_price: "1200", line_id: "L1" },
+      { ...base, sku: "B", status: "paid", refunded_amount: "300", currency: "jpy" },
+      { ...base, sku: "C", status: "voided", refunded_amount: "5" },
+    );
+    expect(order).toMatchObject({
+      status: "paid",
+      statusClass: "completed",
+      currency: "JPY",
+      refundedMinor: 300,
+    });
+    expect(lineAt(order.lines, 0)).toMatchObject({ lineKey: "L1", unitPriceMinor: 1200 });
+  });
+
+  it("an order with a cancellation time is cancelled, whatever its payment status says", () => {
+    const order = assemble({ ...base, sku: "A", status: "paid", cancelled_at: "2024-01-02 09:00" });
+    expect(order).toMatchObject({
+      status: "cancelled",
+      statusClass: "cancelled",
+      cancelledAt: "2024-01-02T09:00:00Z",
+    });
+    expect(assemble({ ...base, sku: "A", status: "voided", cancelled_at: "2024-01-02 09:00" }).status).toBe(
+      "voided",
+    );
+  });
+
+  it("merges the customer's cells from all rows, the first given winning", () => {
+    const order = assemble(
+      { ...base, sku: "A", customer_id: "C1" },
+      { ...base, sku: "B", email: "Ann@Example.com", first_name: "Ann" },
+      { ...base, sku: "C", customer_id: "C1", first_name: "Anna" },
+    );
+    expect(order.customer).toMatchObject({ customerId: "C1", email: "ann@example.com", firstName: "Ann" });
+    expect(assemble({ ...base, sku: "A" }).customer).toBeNull();
+  });
+
+  it("refuses an order without a date on any row, and a row with neither sku nor product name", () => {
+    const reader = new RowReader(generic, indexColumns(generic, COLUMNS), COLUMNS);
+    reader.start(cells({ order_id: "7", sku: "A" }), 2);
+    const row = readOrderRow(reader)!;
+    expect(assembleOrder([row], { defaultCurrency: "EUR", classify })).toEqual({
+      line: 2,
+      column: null,
+      message: 'order "7" has no order date on any of its rows',
+    });
+    reader.start(cells({ order_id: "7", ordered_at: "2024-01-01" }), 3);
+    expect(readOrderRow(reader)).toBeNull();
+    expect(reader.problems).toEqual([
+      { line: 3, column: null, message: "has neither a sku nor a product name" },
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isoWeekOf, nextWindowOpening } from "../../src/deliver/clock.js";
 import { parseNow } from "../../src/cli/now.js";
@@ -71,27 +72,91 @@ describe("templates", () => {
         ] as const
       ).map(([locale, greeting]) => [status, locale, greeting] as const),
     ),
-  )(
-    "greet by the name the export gave and escape product names in the win-back-%s mail (%s)",
-    (status, locale, greeting) => {
-      // A Shopify orders export names the customer ("Billing Name") but gives no first name.
-      const customer = { ...cart(locale).customer, first_name: null };
-      const email = renderer.render(`winback-${status}`, locale, {
+  )("greet by the name the export gave in the win-back-%s mail (%s)", (status, locale, greeting) => {
+    // A Shopify orders export names the customer ("Billing Name") but gives no first name.
+    const customer = { ...cart(locale).customer, first_name: null };
+    const email = renderer.render(`winback-${status}`, locale, {
+      status,
+      contact_number: 1,
+      customer,
+      favourite_products: [
+        { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
+      ],
+      greeting_name: greetingName(customer),
+      shop: { name: "Shop & Co" },
+      unsubscribe_url: "https://shop.example/u?t=abc",
+    });
+    expect(email.html).toContain(greeting);
+    expect(email.text).toContain(greeting.replace("&#x27;", "'"));
+    expect(email.subject).toContain("Ann O'Neil");
+    // Escaping: see "escape a hostile product and customer name" below, for every template.
+  });
+
+  // Every template the shop ships, in every language, with a product and a customer named by an
+  // attacker: what comes from a CSV is escaped in the HTML part wherever a template shows it.
+  const HOSTILE_CUSTOMER = `Ann "<img src=x onerror=alert(1)>" O'Neil`;
+  const HOSTILE_CUSTOMER_HTML = "Ann &quot;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot; O&#x27;Neil";
+  const EVIL_HTML = "Tea &quot;Earl Grey&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co";
+  const shipped = readdirSync(shippedTemplatesDir()).filter(
+    (name) => !["layouts", "partials"].includes(name),
+  );
+  it("ships the templates this test renders", () => {
+    expect(shipped.sort()).toEqual(["cart", "digest", "winback-cold", "winback-lost", "winback-warm"]);
+  });
+  it.each(shipped.flatMap((template) => ["en", "de", "ru"].map((locale) => [template, locale] as const)))(
+    "escape a hostile product and customer name in the %s mail (%s)",
+    (template, locale) => {
+      const payload = cart(locale);
+      const customer = { ...payload.customer, first_name: null, name: HOSTILE_CUSTOMER };
+      const status = template.replace("winback-", "");
+      const email = renderer.render(template, locale, {
+        ...context({ ...payload, customer }),
+        // win-back
         status,
         contact_number: 1,
-        customer,
         favourite_products: [
           { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
         ],
-        greeting_name: greetingName(customer),
-        shop: { name: "Shop & Co" },
-        unsubscribe_url: "https://shop.example/u?t=abc",
+        // digest
+        cart_count: 1,
+        more: 0,
+        carts: [
+          {
+            customer_id: 7,
+            external_id: "C7",
+            name: HOSTILE_CUSTOMER,
+            email: "ann@example.com",
+            item_count: 1,
+            currency: "EUR",
+            total_minor: 2500,
+            items: [{ name: EVIL, quantity: 1 }],
+          },
+        ],
+        task_count: 1,
+        tasks: [
+          {
+            task_id: 1,
+            due_on: "2026-03-02",
+            status: "warm",
+            contact_number: 1,
+            customer_id: "C7",
+            email: "ann@example.com",
+            comeback_id: 7,
+            name: HOSTILE_CUSTOMER,
+            phone: "+49 170 1234567",
+            orders: 2,
+            last_order_on: "2026-01-05",
+            last_order_items: EVIL,
+            previous_calls: 0,
+            last_call_at: null,
+          },
+        ],
       });
-      expect(email.html).toContain(greeting);
-      expect(email.text).toContain(greeting.replace("&#x27;", "'"));
-      expect(email.subject).toContain("Ann O'Neil");
+      expect(email.locale).toBe(locale);
       expect(email.html).not.toContain("<script>");
-      expect(email.html).toContain("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co");
+      expect(email.html).not.toContain("<img");
+      expect(email.html).toContain(EVIL_HTML);
+      expect(email.html).toContain(HOSTILE_CUSTOMER_HTML);
     },
   );
 
@@ -128,7 +193,11 @@ describe("templates", () => {
     expect(renderer.render("cart", "ru", context(cart("ru", 5))).subject).toContain("5 товаров");
     expect(renderer.render("cart", "en", context(cart("en", 1))).subject).toContain("1 item in your cart");
     expect(renderer.render("cart", "en", context(cart("en", 2))).subject).toContain("2 items");
-    expect(pluralForm("de", 1, { one: "# Artikel", other: "# Artikel" })).toBe("1 Artikel");
+    // Forms that differ, so picking the wrong one shows (German's "Artikel" is the same in both).
+    expect(pluralForm("de", 1, { one: "# Ware", other: "# Waren" })).toBe("1 Ware");
+    expect(pluralForm("de", 2, { one: "# Ware", other: "# Waren" })).toBe("2 Waren");
+    expect(pluralForm("ru", 21, { one: "# товар", few: "# товара", many: "# товаров" })).toBe("21 товар");
+    expect(pluralForm("ru", 11, { one: "# товар", few: "# товара", many: "# товаров" })).toBe("11 товаров");
   });
 
   it("picks the variant by the customer's locale, its language, then config locale", () => {
@@ -195,8 +264,10 @@ describe("composed message", () => {
       settings,
       "2026-03-02T08:00:00Z",
     );
-    expect(message.messageId).toBe(messageIdFor("cart:7:2026-W10", "shop.example"));
-    expect(message.messageId).toMatch(/^<cart\.7\.2026-W10\.[0-9a-f]{12}@shop\.example>$/);
+    // Written out, not computed with messageIdFor: a re-send of an unknown message (--retry-unknown)
+    // must carry the Message-ID the first attempt had, also after an upgrade of comeback.
+    expect(message.messageId).toBe("<cart.7.2026-W10.2b49873595e4@shop.example>");
+    expect(messageIdFor("cart:7:2026-W11", "shop.example")).not.toBe(message.messageId);
     expect(message.raw).not.toMatch(/^Bcc:/m);
     expect(message.raw).toMatch(/^To: "Evil Bcc: victim@example.com" <ann@example.com>$/m);
     expect(message.raw).toMatch(/^From: =\?UTF-8\?B\?/m);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { currentReminder, firstDueDay, supplyDays } from "../../src/plan/replenishment/arithmetic.js";
 import { isoWeekOf, parseIsoWeek } from "../../src/plan/replenishment/dates.js";
 import { dayNumber, dayString, LocalDays } from "../../src/plan/days.js";
+import { planGroup, type PlanProduct } from "../../src/plan/replenishment/compute.js";
 import { purchasesOf } from "../../src/plan/replenishment/purchases.js";
 import { learnedRate, median } from "../../src/plan/replenishment/rhythm.js";
 import { SupplyRules, skuGlob } from "../../src/plan/replenishment/rules.js";
@@ -38,6 +39,40 @@ describe("due arithmetic", () => {
     const now = currentReminder(0, 2.5, 10, 5);
     expect([now.number, now.dueDay]).toEqual([3, 5]);
     expect(currentReminder(0, 2.5, 10, 4)).toMatchObject({ number: 2, dueDay: 2 });
+  });
+});
+
+describe("a reminder's cycle", () => {
+  const product = (cycleDays: number | null): PlanProduct => ({
+    sku: "DOG-12KG",
+    name: "Dog food 12 kg",
+    groupKey: "DOG",
+    daysPerUnit: null,
+    rule: { daysPerUnit: 30, leadDays: 0, cycleDays, source: "rule 1" },
+  });
+  const plan = (cycleDays: number | null) =>
+    planGroup(
+      "DOG",
+      [{ orderId: 1, day: d("2026-01-01"), pid: 0, quantity: 1 }],
+      [product(cycleDays)],
+      {
+        customerId: 1,
+        importedUsageFactor: null,
+        manualUsageFactor: null,
+        override: undefined,
+        overrideAll: undefined,
+      },
+      { leadDays: 3, maxReminders: 3, learn: true, today: d("2026-02-05") },
+    ).row!;
+
+  it("repeats every cycle_days of its rule, not every supply period", () => {
+    // Supply 30 days: first due 2026-01-31; with cycle_days 10 the second reminder is due 02-10.
+    expect(plan(10)).toMatchObject({ cycle_days: 10, first_due_on: "2026-01-31", due_on: "2026-01-31" });
+    expect(plan(4)).toMatchObject({ cycle_days: 4, due_on: "2026-02-04", reminder_number: 2 });
+  });
+
+  it("repeats every supply period when the rule names no cycle", () => {
+    expect(plan(null)).toMatchObject({ cycle_days: 30, due_on: "2026-01-31", reminder_number: 1 });
   });
 });
 
@@ -170,5 +205,12 @@ describe("due --csv cells", () => {
     expect(csvCell('Dog food "Premium", 12 kg')).toBe('"Dog food ""Premium"", 12 kg"');
     expect(csvCell(-2)).toBe("-2");
     expect(toCsv(["a", "b"], [{ a: null, b: "=x" }])).toBe("a,b\r\n,'=x\r\n");
+    // Only a first character counts: a name with a dash or an @ inside stays as it is.
+    expect(["Jean-Luc", "ann@example.com", "1+1"].map(csvCell)).toEqual([
+      "Jean-Luc",
+      "ann@example.com",
+      "1+1",
+    ]);
+    expect(csvCell(undefined)).toBe("");
   });
 });

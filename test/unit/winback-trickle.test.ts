@@ -2,6 +2,9 @@
  * Issue 14, point 2, the pure parts: when a one-order customer stops being new, how the week's
  * win-back emails are split between this week and later, and which products an email may offer.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ceilingFor } from "../../src/config/lifecycle.js";
 import { defaultConfig } from "../../src/config/schema.js";
@@ -13,7 +16,8 @@ import {
   secondOrderEstimate,
   waitQuantile,
 } from "../../src/plan/lifecycle/second-order.js";
-import { splitBacklog } from "../../src/plan/winback/backlog.js";
+import { reachableCustomers, selectWinback, splitBacklog } from "../../src/plan/winback/backlog.js";
+import { openStore } from "../../src/store/open.js";
 import { offerableProduct, type DueWinbackEmail } from "../../src/plan/winback/due.js";
 
 const config = defaultConfig("/");
@@ -187,6 +191,67 @@ describe("the week's win-back emails", () => {
     // Someone who opted out comes after everyone the outbox would send to.
     const optedOut = [due(6, "2026-03-04", false, false), ...list];
     expect(splitBacklog(optedOut, "2026-03-02", 2).send.map((e) => e.customer_id)).toEqual([3, 4, 2]);
+  });
+
+  it("break a tie of lapse days by customer, and count a lapse on the first plan's day as not before it", () => {
+    const list = [due(5, "2026-02-20"), due(2, "2026-02-20"), due(7, "2026-03-02"), due(1, "2025-01-10")];
+    const split = splitBacklog(list, "2026-03-02", 3);
+    expect(split.send.map((e) => e.customer_id)).toEqual([7, 2, 5]);
+    expect(split).toMatchObject({ released: 3, releasedBeforeStart: 2, waiting: 1, waitingBeforeStart: 1 });
+    expect(splitBacklog(list, null, 1)).toMatchObject({
+      releasedBeforeStart: 0,
+      waitingBeforeStart: 0,
+      waiting: 3,
+    });
+  });
+
+  it("count this week's earlier first emails against the ceiling, and add what the admin releases", () => {
+    const db = openStore(join(mkdtempSync(join(tmpdir(), "comeback-backlog-")), "b.db"));
+    try {
+      for (const id of [1, 2, 3]) {
+        db.prepare(
+          `INSERT INTO customers (id, identity_key, email, info_as_of, created_at, updated_at) VALUES (?, ?, ?, 'x', 'x', 'x')`,
+        ).run(id, `id:C${id}`, `c${id}@example.com`);
+        db.prepare(
+          `INSERT INTO customer_lifecycle (customer_id, status, since, model, orders, first_order_on, last_order_on,
+             last_order_id, typical_gap_days, digest)
+           VALUES (?, 'warm', '2026-02-01', 'rhythm', 1, '2025-06-01', '2025-10-01', 0, 30, 0)`,
+        ).run(id);
+      }
+      db.prepare(
+        "INSERT INTO comeback_start (id, first_planned_on, first_planned_at) VALUES (1, '2026-03-02', 'x')",
+      ).run();
+      // Customer 1 got a first win-back email on Monday of this week (an earlier run).
+      db.prepare(
+        `INSERT INTO outbox (idempotency_key, kind, channel, marketing, customer_id, recipient, payload, state, next_attempt_at, created_at, updated_at)
+         VALUES ('winback:1:warm:1', 'winback-warm', 'email', 1, 1, 'c1@example.com', '{}', 'sent', 'x', '2026-03-02T08:00:00Z', 'x')`,
+      ).run();
+      const config = { winback: { ...defaultConfig("/").winback, customers_per_week: { count: 2 } } };
+      const list = [due(2, "2026-02-20"), due(3, "2026-02-10"), due(4, "2026-02-01")];
+      const selection = selectWinback(db, config, list, "2026-03-02");
+      expect(selection.send.map((e) => e.customer_id)).toEqual([2]);
+      expect(selection.backlog).toEqual({
+        first_planned_on: "2026-03-02",
+        ceiling: 2,
+        released_this_week: 2,
+        released: 1,
+        released_lapsed_before_start: 1,
+        waiting: 2,
+        waiting_lapsed_before_start: 2,
+      });
+      expect(selectWinback(db, config, list, "2026-03-02", 1).send.map((e) => e.customer_id)).toEqual([2, 3]);
+      expect(selectWinback(db, config, list, "2026-03-09").backlog).toMatchObject({
+        released: 2,
+        released_this_week: 2,
+      });
+      // A share: 4 % of the 3 customers with a purchase and an email, never below five.
+      expect(reachableCustomers(db)).toBe(3);
+      expect(
+        selectWinback(db, { winback: defaultConfig("/").winback }, list, "2026-03-02").backlog.ceiling,
+      ).toBe(5);
+    } finally {
+      db.close();
+    }
   });
 
   it("have a ceiling that is a count, or a share of the customers never below five", () => {
