@@ -253,7 +253,7 @@ export async function runDeliverBench({
         `  transport: smtp\n  smtp:\n    host: 127.0.0.1\n    port: ${sink.port}\n    rate_per_second: 0\n`,
       ),
     );
-    const smtpRun = await runCli(["weekly", "--now", NOW, "--json"], smtpDir);
+    const smtpRun = await runCli(["weekly", "--now", NOW, "--json", "--confirm-surge"], smtpDir);
     out.smtp = weeklyFigures(smtpRun, carts);
     out.smtp.received = await sink.count();
     out.smtp.ok = out.smtp.ok && out.smtp.received === carts;
@@ -263,7 +263,7 @@ export async function runDeliverBench({
     const dirDir = await mkdtemp(join(scratch, "outbox-"));
     copyFileSync(seed, join(dirDir, "bench.db"));
     await writeFile(join(dirDir, "comeback.yaml"), config("  transport: outbox\n  outbox_dir: ./outbox\n"));
-    const dirRun = await runCli(["weekly", "--now", NOW, "--json"], dirDir);
+    const dirRun = await runCli(["weekly", "--now", NOW, "--json", "--confirm-surge"], dirDir);
     out.outbox = weeklyFigures(dirRun, carts);
     out.outbox.files = existsSync(join(dirDir, "outbox"))
       ? readdirSync(join(dirDir, "outbox")).filter((f) => f.endsWith(".eml")).length

@@ -76,13 +76,16 @@ const DUE_FROM = `
         WHERE i.cart_id = wc.id AND i.group_key = r.group_key
           AND i.due_on = r.due_on AND i.reminder_number = r.reminder_number))`;
 
-const DUE_SQL = `
+/** The columns `comeback due` lists: the cart's prices and catalog columns left out (a third of its time). */
+const LISTING_COLUMNS = `
   SELECT r.customer_id AS comeback_id, c.external_id AS customer_id,
          coalesce(c.email_display, c.email) AS email,
          coalesce(c.name, nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')) AS name,
          r.group_key, r.sku, r.product_name, r.last_purchase_on, r.quantity, r.supply_days, r.lead_days,
          r.first_due_on, r.due_on, ${OVERDUE} AS overdue, r.basis, r.reminder_number,
-         wc.id IS NOT NULL AS queued,
+         wc.id IS NOT NULL AS queued`;
+
+const DUE_SQL = `${LISTING_COLUMNS},
          o.currency AS order_currency,
          p.name AS catalog_name, p.unit_price_minor AS catalog_price, p.currency AS catalog_currency,
          p.variant_id AS catalog_variant_id,
@@ -128,11 +131,12 @@ export function runsOutOn(row: {
 export function* dueReminders(
   db: Db,
   week: DueWeek,
-  options: { customerId?: number; order?: keyof typeof ORDER } = {},
+  options: { customerId?: number; order?: keyof typeof ORDER; listingOnly?: boolean } = {},
 ): Generator<DueReminder> {
+  const columns = options.listingOnly ? `${LISTING_COLUMNS} ${DUE_FROM}` : DUE_SQL;
   const rows = db
     .prepare<{ monday: string; sunday: string; week: string; customer: number | null }, RawRow>(
-      `${DUE_SQL} ORDER BY ${ORDER[options.order ?? "due"]}`,
+      `${columns} ORDER BY ${ORDER[options.order ?? "due"]}`,
     )
     .iterate({
       monday: week.monday,
@@ -192,7 +196,7 @@ export const DUE_KEYS = [
 /** The listing of `comeback due`: the week's selection, the earliest due first. */
 export function dueInWeek(db: Db, week: DueWeek): DueRow[] {
   const rows: DueRow[] = [];
-  for (const r of dueReminders(db, week)) {
+  for (const r of dueReminders(db, week, { listingOnly: true })) {
     rows.push({
       customer_id: r.customer_id,
       email: r.email,
