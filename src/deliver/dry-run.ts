@@ -8,7 +8,7 @@
 import type { Db } from "../store/open.js";
 import { customerKeys } from "../store/customers.js";
 import type { CartPayload } from "./message.js";
-import type { MessageOutcome } from "./send.js";
+import type { MessageOutcome, SendReport } from "./send.js";
 
 /** A kind of mail as the summary groups them: each win-back status's template is "win-back". */
 export type KindGroup = "cart" | "win-back" | "digest" | "other";
@@ -48,16 +48,15 @@ export interface DryRunCartItem {
   reminder_number: number;
 }
 
-export interface KindSummary {
+/** A kind's share of the send report's counts, and where its messages came from. */
+export interface KindSummary extends Pick<
+  SendReport,
+  "sent" | "deferred" | "deferred_reasons" | "skipped" | "skipped_reasons"
+> {
   /** Queued by this run. */
   queued: number;
   /** Queued by an earlier run and due now (deferred, or to be retried). */
   from_earlier_runs: number;
-  sent: number;
-  deferred: number;
-  deferred_reasons: Record<string, number>;
-  skipped: number;
-  skipped_reasons: Record<string, number>;
   /** Left for a later run (--limit, a signal). */
   not_attempted: number;
 }
