@@ -240,6 +240,13 @@ const httpUrlTemplate = z.string().regex(/^https?:\/\//i, {
   error: "expected an http(s) URL (a Handlebars template) such as https://shop.example/cart",
 });
 
+const httpBaseUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i, {
+    error: "expected the http(s) address serve is reached at, such as https://shop.example/comeback",
+  })
+  .transform((url) => url.replace(/\/+$/, ""));
+
 function isLanguageTag(tag: string): boolean {
   try {
     return Intl.getCanonicalLocales(tag).length === 1;
@@ -302,6 +309,11 @@ const configObject = z.strictObject({
     z.strictObject({
       cart: httpUrlTemplate.nullable().default(null),
       unsubscribe: httpUrlTemplate.nullable().default(null),
+      // The public address of `comeback serve` (issue 18), e.g. behind the shop's reverse proxy: the
+      // emails' cart, tracking and unsubscribe links point there. null: no serve links.
+      base_url: httpBaseUrl.nullable().default(null),
+      // Signed links stop working this many days after the email was sent.
+      expiry_days: z.number().int().min(1).max(3650).default(60),
     }),
     {},
   ),

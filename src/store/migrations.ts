@@ -310,6 +310,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE run_lock ADD COLUMN heartbeat_at TEXT;
   `,
+  // 10 (issue 18): what happened to a message after it was sent, written by serve (opens, clicks, cart
+  // views, the customer's answer) and the send path; the report reads the funnel from here alone.
+  `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+    customer_id INTEGER REFERENCES customers (id),
+    kind TEXT NOT NULL CHECK (kind IN
+      ('delivered', 'opened', 'clicked', 'cart_viewed', 'confirmed', 'postponed', 'unsubscribed')),
+    machine INTEGER NOT NULL DEFAULT 0,      -- 1: a privacy proxy or link scanner, not a person
+    detail TEXT,                             -- JSON: the URL clicked, the items postponed; nothing personal
+    at TEXT NOT NULL                         -- UTC
+  );
+  CREATE INDEX events_outbox ON events (outbox_id, kind);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
