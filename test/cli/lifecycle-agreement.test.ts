@@ -101,7 +101,7 @@ describe.skipIf(!existsSync(SHOPIFY_ORDERS))(
   () => {
     it("flags a fit whose dropout ran to 1 and never calls a customer who just ordered lost", async () => {
       // The Shopify sample's 100 oldest customers (the export lists the newest orders first), as of
-      // 2020-11-15: one of them ordered for the second time on 2020-11-13. Fitted on the 87 who
+      // 2020-11-15: one of them ordered for the second time on 2020-11-13. Fitted on the 58 who
       // bought, the dropout part runs to 1 (a = 5,171, b = 0.00001): before issue 15 that fit was
       // used as is, and P(alive) about 0 put her among the lost, her first call due that day.
       const rows = parse(readFileSync(SHOPIFY_ORDERS), { bom: true }) as string[][];

@@ -22,6 +22,7 @@ import {
 } from "../../src/plan/lifecycle/bgnbd.js";
 import { readSupplyEnds, runsOutOn } from "../../src/plan/lifecycle/supply.js";
 import { listLost, lifecycleState } from "../../src/plan/lifecycle/lost.js";
+import { fitModel } from "../../src/plan/lifecycle/plan.js";
 import { runPlan } from "../../src/plan/run.js";
 import { dueWinbackEmails } from "../../src/plan/winback/due.js";
 import { openStore, type Db } from "../../src/store/open.js";
@@ -93,7 +94,7 @@ describe("a BG/NBD fit that ran to a boundary", () => {
     evaluations: 0,
     degenerate: degeneracy(params),
   });
-  // The Shopify sample's 87 oldest customers, fitted as of 2020-11-15 (issue 15's a = 25,328, b = 0.0003 alike).
+  // The Shopify sample's 100 oldest customers as of 2020-11-15 (58 buyers); issue 15's a = 25,328, b = 0.0003 alike.
   const toOne = { r: 0.0228, alpha: 1.297, a: 5170.85, b: 1.024e-5 };
 
   it("is flagged when dropout ran to 1, and bgnbd then follows the rhythm rules", () => {
@@ -122,7 +123,7 @@ describe("a BG/NBD fit that ran to a boundary", () => {
   });
 
   it("keeps the activity ratio when dropout ran to 0 and the rates have a spread", () => {
-    const toZero = fitOf({ r: 2.948, alpha: 60.29, a: 8.3e-7, b: 371.9 }); // the 44 newest customers
+    const toZero = fitOf({ r: 2.948, alpha: 60.29, a: 8.3e-7, b: 371.9 }); // the Shopify sample's 44 newest customers, as of 2022-01-12
     expect(toZero.degenerate).toMatch(/a = 8\.30e-7 ran to 0/);
     expect(followsRhythm(toZero)).toBe(false);
     expect(followsRhythm({ ...toZero, degenerate: null })).toBe(false);
@@ -130,7 +131,7 @@ describe("a BG/NBD fit that ran to a boundary", () => {
   });
 
   it("holds even a sound fit to the min_days floors: no one is warm within 30 days of an order", () => {
-    // p fixed near 0.85 for everyone (a, b → ∞ together, the Shopify sample's 172 oldest customers):
+    // p fixed near 0.85 for everyone (a, b → ∞ together, the Shopify sample's 200 oldest, as of 2022-01-12):
     // P(alive) right after a second order is 0.15.
     const fixed: BgnbdFit = { ...fitOf({ r: 0.0185, alpha: 0.759, a: 1.156e6, b: 2.041e5 }) };
     expect(fixed.degenerate).toBeNull();
@@ -145,6 +146,35 @@ describe("a BG/NBD fit that ran to a boundary", () => {
     expect(classify([0, 20], 20 + 130, ctx).status).toBe("lost");
     // A third order 10 days after the second wins nobody back.
     expect(classify([0, 30, 40], 41, ctx).status).toBe("active");
+  });
+});
+
+describe("a stored fit", () => {
+  it("is judged again by today's rules when reused: a fit stored as sound before issue 15 is flagged", () => {
+    const db = openStore(join(mkdtempSync(join(tmpdir(), "comeback-fit-")), "t.db"));
+    try {
+      const histories = [
+        { customerId: 1, days: [d("2020-01-01"), d("2020-02-01")], orders: 2, lastOrderId: 2 },
+        { customerId: 2, days: [d("2020-01-10")], orders: 1, lastOrderId: 3 },
+        {
+          customerId: 3,
+          days: [d("2020-01-05"), d("2020-03-01"), d("2020-04-01")],
+          orders: 3,
+          lastOrderId: 6,
+        },
+      ];
+      const now = "2020-06-01T00:00:00Z";
+      const first = fitModel(db, { timezone: "UTC" }, now, { histories });
+      expect(first.report!.refitted).toBe(true);
+      db.prepare("UPDATE model_params SET params = ?, degenerate = NULL").run(
+        JSON.stringify({ r: 0.0228, alpha: 1.297, a: 5170.85, b: 1.024e-5 }),
+      );
+      const again = fitModel(db, { timezone: "UTC" }, now, { histories });
+      expect(again.report).toMatchObject({ refitted: false, degenerate: true, fallback: "rhythm" });
+      expect(followsRhythm(again.fit!)).toBe(true);
+    } finally {
+      db.close();
+    }
   });
 });
 
