@@ -48,7 +48,9 @@ replenishment:
     await ok(dir, ["import", "orders", "orders.csv"]);
 
     const plan = await ok(dir, ["plan", "--now", "2024-06-01"]);
-    expect(plan.stdout).toMatch(/^Held by supply: 1 /m);
+    expect(plan.stdout).toMatch(
+      /^Held by supply: 1 customer overdue by their pace whose purchase still lasts by their reminders: not warm, cold or lost/m,
+    );
     const json = JSON.parse((await ok(dir, ["plan", "--now", "2024-06-01", "--json"])).stdout) as {
       lifecycle: { counts: Record<string, number>; held_by_supply: number };
     };

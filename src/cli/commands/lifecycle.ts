@@ -187,7 +187,7 @@ export function printLifecycleReport(report: LifecycleReport, tasks: TasksReport
   );
   if (report.held_by_supply > 0)
     print(
-      `Held by supply: ${formatCount(report.held_by_supply)} overdue by their pace but their last purchase still lasts (by their reminders): active, not warm, cold or lost`,
+      `Held by supply: ${plural(report.held_by_supply, "customer")} overdue by their pace whose purchase still lasts by their reminders: not warm, cold or lost (comeback lost --status active,new says until when)`,
     );
   if (report.fit?.message) print(`Model: ${report.fit.message}.`);
   print(
