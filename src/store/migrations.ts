@@ -325,6 +325,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_outbox ON events (outbox_id, kind);
   `,
+  // 11 (issue 15): the day a customer's supply runs out by their replenishment reminders, when it still
+  // lasts: the lifecycle keeps them active (or new) until then, and says why (src/plan/lifecycle/supply.ts).
+  // Derived: the next plan fills it in.
+  `
+  ALTER TABLE customer_lifecycle ADD COLUMN supply_until TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
