@@ -11,6 +11,8 @@ export default {
     "src/deliver/unsubscribe.ts",
     "src/deliver/suppress.ts",
     "src/deliver/dry-run.ts",
+    // Whose fault an SMTP answer is (issue 17): a wrong verdict suppresses a good address or stops nothing.
+    "src/deliver/smtp-answer.ts",
     "src/import/write/**/*.ts",
     "src/import/normalize/**/*.ts",
     "src/plan/replenishment/**/*.ts",
