@@ -326,14 +326,23 @@ describe("the circuit breaker", () => {
       expect(row(key)).toMatchObject({ state: "queued", attempts: 0, next_attempt_at: QUEUED_AT });
   });
 
-  it("keeps a suppression that was there before the streak", async () => {
+  it("keeps a suppression that was there before the streak, and counts none", async () => {
     for (let id = 1; id <= 3; id++) queue(id);
     // A transactional mail is not checked against the list, so an already suppressed address can refuse.
     db.prepare("UPDATE outbox SET marketing = 0 WHERE idempotency_key = 'w2'").run();
     outbox.suppress("c2@example.com", "earlier", "admin", QUEUED_AT);
     const { report } = run(scripted((_, to) => noSuchUser(to)));
-    expect(await report).toMatchObject({ put_back: 3, failed: 0 });
+    expect(await report).toMatchObject({ put_back: 3, failed: 0, suppressed: 0 });
     expect(suppressed()).toEqual(["c2@example.com"]);
+  });
+
+  it("counts as suppressed only an address that was not on the list already", async () => {
+    queue(1);
+    db.prepare("UPDATE outbox SET marketing = 0").run();
+    outbox.suppress("c1@example.com", "earlier", "admin", QUEUED_AT);
+    const { report } = run(scripted((_, to) => noSuchUser(to)));
+    expect(await report).toMatchObject({ failed: 1, suppressed: 0 });
+    expect(outbox.suppression("c1@example.com")).toEqual({ reason: "earlier", source: "admin" });
   });
 
   it("is off with --no-breaker: every refusal fails and suppresses its address", async () => {
