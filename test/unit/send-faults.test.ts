@@ -363,8 +363,8 @@ describe("the circuit breaker", () => {
 
   it("does not trip on two identical refusals, nor when a success or another answer comes between", async () => {
     for (let id = 1; id <= 6; id++) queue(id);
-    // same, same, sent, same, other, other
-    const answers = (n: number, to: string) => (n === 2 ? OK : n >= 4 ? greylisted(to) : noSuchUser(to));
+    // same, sent, same, same, other, other
+    const answers = (n: number, to: string) => (n === 1 ? OK : n >= 4 ? greylisted(to) : noSuchUser(to));
     const { report } = run(scripted(answers));
     expect(await report).toMatchObject({
       sent: 1,
@@ -375,6 +375,24 @@ describe("the circuit breaker", () => {
       faults: { recipient: 3, message: 2, server: 0 },
       stopped: null,
     });
+  });
+
+  it("keeps in the report the failures before the streak it undid", async () => {
+    for (let id = 1; id <= 4; id++) queue(id);
+    const tooBig: SendOutcome = {
+      status: "refused",
+      verdict: { scope: "message", permanent: true, suppress: false, cause: "message too big", fix: "" },
+      error: "552 5.3.4 Message too big",
+      response: "552 5.3.4 Message too big",
+    };
+    const { report } = run(scripted((n, to) => (n === 0 ? tooBig : noSuchUser(to))));
+    expect(await report).toMatchObject({
+      failed: 1,
+      put_back: 3,
+      failures: [{ key: "w1", error: "552 5.3.4 Message too big" }],
+      faults: { recipient: 0, message: 1, server: 3 },
+    });
+    expect(row("w1").state).toBe("failed");
   });
 
   it("does not trip on two refusals that say nothing", async () => {
