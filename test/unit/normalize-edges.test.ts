@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDuration, readCustomerRow } from "../../src/import/normalize/catalog.js";
 import { describeProblems, RowReader } from "../../src/import/normalize/row.js";
+import { makeStatusClassifier } from "../../src/import/normalize/status.js";
 import { cleanCell, describeShape, makeNumberParser } from "../../src/import/normalize/values.js";
 import type { ImportKind } from "../../src/import/fields.js";
 import { indexColumns, profilesFor, type Profile, type ProfileSettings } from "../../src/import/profiles.js";
@@ -185,6 +186,46 @@ describe("a field mapped to several headers", () => {
     expect(row.header("phone")).toBe("Billing Phone");
     expect(row.header("currency")).toBe("Currency");
     expect(row.header("order_id")).toBe("Name");
+  });
+});
+
+describe("a field's header in messages", () => {
+  it("is the first mapped header when the field's cell is empty", () => {
+    const row = reader("orders", ["Created at", "Name", "Lineitem sku"], "shopify");
+    row.start(["2026-03-03 10:00:00 +0100", "", "A"], 2);
+    row.requiredText("order_id");
+    expect(row.problems).toEqual([{ line: 2, column: "Name", message: "is empty, expected a value" }]);
+  });
+
+  it("is the header the value came from, also when that is the file's first column", () => {
+    const row = reader("orders", ["Billing Phone", "Name", "Phone"], "shopify");
+    row.start(["call me", "#1", ""], 2);
+    row.customer();
+    expect(row.warnings).toEqual([
+      {
+        line: 2,
+        column: "Billing Phone",
+        message: "text of 7 characters, not a phone number: read as empty",
+      },
+    ]);
+  });
+});
+
+describe("a customer repeated on the next row", () => {
+  it("is not taken for a row too short to have the customer's cells", () => {
+    const headers = ["order_id", "ordered_at", "sku", "customer_id", "email"];
+    const row = reader("orders", headers, "generic");
+    row.start(["1", "2024-01-01", "A", "C1", "ann@example.com"], 2);
+    expect(row.customer()).toMatchObject({ customerId: "C1" });
+    row.start(["1", "2024-01-01", "B"], 3);
+    expect(row.customer()).toBeNull();
+  });
+});
+
+describe("order statuses from the config", () => {
+  it("are read whatever their case and spaces, in either list", () => {
+    const classify = makeStatusClassifier({ cancelled: [" Voided "], completed: [" Paid "] });
+    expect(["paid", "PAID", "voided"].map(classify)).toEqual(["completed", "completed", "cancelled"]);
   });
 });
 
