@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { smtpSchema } from "../../src/config/schema.js";
 import {
   createTransport,
@@ -318,5 +318,33 @@ describe("createTransport", () => {
     const delivery = { outbox_dir: "./outbox", smtp: settings(25) };
     expect(createTransport({ ...delivery, transport: "smtp" } as never).name).toBe("smtp");
     expect(createTransport({ ...delivery, transport: "outbox" } as never).name).toBe("outbox");
+  });
+});
+
+describe("the module's constants", () => {
+  // The temp-file pattern and the end of a message's data are made once when the module loads;
+  // Stryker switches a mutant on after that (MUTATION.md), so these tests load a fresh copy.
+  const fresh = async () => {
+    vi.resetModules();
+    return await import("../../src/deliver/transports.js");
+  };
+
+  it("clear only what is a temp file of a dead process, read from a freshly loaded module", async () => {
+    const { outboxDirTransport: freshOutbox } = await fresh();
+    const dir = join(mkdtempSync(join(tmpdir(), "comeback-transport-")), "out");
+    await freshOutbox(dir).open();
+    const kept = ["x.eml.999999999.0.tmp", ".x.eml.999999999.0.tmp.bak", ".x.eml.999999999.a.tmp"];
+    for (const name of [...kept, ".x.eml.999999999.10.tmp"]) writeFileSync(join(dir, name), "");
+    await freshOutbox(dir).open();
+    expect(readdirSync(dir).sort()).toEqual([...kept].sort());
+  });
+
+  it("see the end of the data, read from a freshly loaded module", async () => {
+    const { smtpTransport: freshSmtp } = await fresh();
+    const server = await fakeSmtp({ afterData: "drop" });
+    const transport = freshSmtp(settings(server.port));
+    await transport.open();
+    expect(await transport.send(MESSAGE)).toMatchObject({ status: "unknown" });
+    await transport.close();
   });
 });
