@@ -379,8 +379,10 @@ function recordResult(
     report.failed++;
     failure(result.error);
     tell(options, row, "failed", result.error);
-    if (verdict.suppress && row.recipient) {
-      if (outbox.suppress(row.recipient, result.error, "bounce", after)) suppressed = row.recipient;
+    // Counted only when newly suppressed: an address already on the list (a transactional mail is not
+    // checked against it) is no new suppression, and the circuit breaker lifts only what it added.
+    if (verdict.suppress && row.recipient && outbox.suppress(row.recipient, result.error, "bounce", after)) {
+      suppressed = row.recipient;
       report.suppressed++;
     }
     options.log.warn({ key: row.idempotency_key, error: result.error }, "message failed");

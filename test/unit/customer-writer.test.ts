@@ -184,6 +184,62 @@ describe("merging what files say about a customer", () => {
     expect(other[0]).not.toBe(first);
   });
 
+  it("within one file: a row repeating a new customer's fields later moves only info_as_of", () => {
+    const { ids, counts } = file(
+      [{ customerId: "C1", name: "Ann" }, T1],
+      [{ customerId: "C1", name: "Ann" }, T2],
+    );
+    expect(ids[1]).toBe(ids[0]);
+    expect(counts).toEqual({ created: 1, updated: 0, unchanged: 0 });
+    expect(stored(ids[0]!)).toMatchObject({ name: "Ann", info_as_of: T2 });
+  });
+
+  it("a customer first known by email, who got the shop's id later, is found by that id alone in a later file", () => {
+    const [first] = file([{ email: "ann@example.com", name: "Ann" }, T1]).ids;
+    file([{ customerId: "C1", email: "ann@example.com" }, T2]);
+    const { ids, counts } = file([{ customerId: "C1", name: "Ann" }, T2]);
+    expect(ids).toEqual([first]);
+    expect(counts).toEqual({ created: 0, updated: 0, unchanged: 1 });
+  });
+
+  it("counts a customer the file creates as created only, even when a later row finds them by email", () => {
+    const [ann] = file([{ customerId: "C1", email: "ann@example.com", name: "Ann" }, T1]).ids;
+    const { ids, counts } = file(
+      [{ customerId: "C5", email: "eve@example.com", name: "Eve" }, T1],
+      [{ email: "eve@example.com" }, T1],
+      [{ customerId: "C1", name: "Ann" }, T1],
+    );
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).toBe(ann);
+    expect(counts).toEqual({ created: 1, updated: 0, unchanged: 1 });
+  });
+
+  it("within one file: a new customer changed and then named again as first stored keeps the newest word", () => {
+    const { ids } = file(
+      [{ customerId: "C1", name: "Ann", locale: "de" }, T1],
+      [{ customerId: "C1", name: "Anne", locale: "de" }, T2],
+      [{ customerId: "C1", name: "Ann", locale: "de" }, "2024-03-01T00:00:00Z"],
+    );
+    expect(stored(ids[0]!)).toMatchObject({ name: "Ann", info_as_of: "2024-03-01T00:00:00Z" });
+  });
+
+  it("within one file: a later row differing from what a new customer was stored with in one letter, or in where a text falls, changes it", () => {
+    const { ids } = file(
+      [{ customerId: "C1", firstName: "Ann", lastName: "Lee" }, T1],
+      [{ customerId: "C1", firstName: "Amn", lastName: "Lee" }, T2],
+      [{ customerId: "C2", firstName: "Ab", lastName: "C" }, T1],
+      [{ customerId: "C2", firstName: "A", lastName: "bC" }, T2],
+      [{ customerId: "C3", name: "Bo", locale: "en" }, T1],
+      [{ customerId: "C3", name: "Bo", locale: "de" }, T2],
+      [{ customerId: "C4", usageFactor: 2 }, T1],
+      [{ customerId: "C4", usageFactor: 3 }, T2],
+    );
+    expect(stored(ids[0]!)).toMatchObject({ first_name: "Amn", last_name: "Lee" });
+    expect(stored(ids[2]!)).toMatchObject({ first_name: "A", last_name: "bC" });
+    expect(stored(ids[4]!)).toMatchObject({ name: "Bo", locale: "de" });
+    expect(stored(ids[6]!)).toMatchObject({ usage_factor: 3 });
+  });
+
   it("within one file: the same customer by id and by email, and a later row changing a new customer", () => {
     const { ids, counts } = file(
       [{ customerId: "C1", email: "ann@example.com", name: "Ann" }, T1],
