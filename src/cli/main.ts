@@ -26,6 +26,8 @@ import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
 import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
+import { registerServe } from "./commands/serve.js";
+import { registerReorders } from "./commands/reorders.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -64,6 +66,8 @@ Examples:
   comeback preview cart --customer C001 --out cart.html
   comeback remind show --customer C001       why a reminder is due when it is
   comeback unsubscribe anna@example.com      stop marketing email to an address
+  comeback serve                             the cart page the emails link to (confirm, postpone, unsubscribe)
+  comeback reorders                          the carts customers confirmed: whom to call, what to order
 
 Every command has --help with examples. --quiet prints only errors (and what --json or --csv - asks
 for); -v adds the logs on stderr; log.file in the config always gets them.
@@ -163,6 +167,8 @@ Examples:
       );
     });
 
+  registerServe(program);
+  registerReorders(program);
   registerPlan(program);
   registerDue(program);
   registerRemind(program);

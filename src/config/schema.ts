@@ -317,6 +317,15 @@ const configObject = z.strictObject({
     }),
     {},
   ),
+  // `comeback serve` (issue 18): requests per minute and client address before 429 (0: no limit), and
+  // whether to read the client's address from X-Forwarded-For of a reverse proxy on this host.
+  serve: section(
+    z.strictObject({
+      rate_limit_per_minute: z.number().int().min(0).default(120),
+      trust_proxy: z.boolean().default(false),
+    }),
+    {},
+  ),
   secret: z.string().nullable().default(null),
   locale: z
     .string()

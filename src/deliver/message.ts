@@ -10,6 +10,7 @@ import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
+import { linkExpiry, signLink } from "../links/token.js";
 import { dayString, localDayOf } from "../plan/days.js";
 import type { FavouriteProduct } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -121,6 +122,10 @@ export interface MessageSettings {
   /** null: marketing messages can't be built (requireSecret says why). */
   secret: string | null;
   defaultLocale: string;
+  /** `links.base_url`: the public address of `comeback serve`; null: no serve links. */
+  serveBaseUrl: string | null;
+  /** `links.expiry_days`: how long a serve link works after the email was built. */
+  linkExpiryDays: number;
 }
 
 /** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
@@ -136,6 +141,8 @@ export function messageSettings(config: Config, secret: string | null): MessageS
     unsubscribeLink: compileLink(config.links.unsubscribe),
     secret,
     defaultLocale: config.locale,
+    serveBaseUrl: config.links.base_url,
+    linkExpiryDays: config.links.expiry_days,
   };
 }
 
@@ -213,6 +220,36 @@ export interface MessageInput {
   marketing: boolean;
   recipient: string;
   payload: unknown;
+  /** The outbox row and its customer: serve's links are signed for them (absent: no serve links). */
+  outboxId?: number;
+  customerId?: number | null;
+}
+
+/** serve's links in one message: the cart page (cart emails) and one-click unsubscribe. */
+export interface ServeLinks {
+  cart: string;
+  unsubscribe: string;
+}
+
+/**
+ * The signed links to `comeback serve` (issue 18) for one outbox row, valid `links.expiry_days`
+ * after `now`; null without `links.base_url`, a secret, or the row and customer to bind them to
+ * (a preview of a cart not queued yet): the message then keeps links.cart / links.unsubscribe.
+ */
+export function serveLinks(settings: MessageSettings, input: MessageInput, now: string): ServeLinks | null {
+  const base = settings.serveBaseUrl;
+  if (base === null || settings.secret === null) return null;
+  if (input.outboxId === undefined || input.customerId === undefined || input.customerId === null)
+    return null;
+  const claims = {
+    outboxId: input.outboxId,
+    customerId: input.customerId,
+    expiresAt: linkExpiry(Date.parse(now) / 1000, settings.linkExpiryDays),
+  };
+  return {
+    cart: `${base}/c/${signLink(settings.secret, { ...claims, purpose: "cart" })}`,
+    unsubscribe: `${base}/u/${signLink(settings.secret, { ...claims, purpose: "unsub" })}`,
+  };
 }
 
 /** Builds the email for one outbox row. `now` is the Date header. */
@@ -228,6 +265,7 @@ export function buildMessage(
   let locale: string | null = null;
   let toName = "";
   const customer = (input.payload as { customer?: CartPayload["customer"] }).customer;
+  const served = customer ? serveLinks(settings, input, now) : null;
   if (customer) {
     // A message to a customer (a cart, a win-back): their language and name.
     locale = customer.locale;
@@ -236,7 +274,7 @@ export function buildMessage(
     if (input.kind === "cart") {
       const cart = input.payload as CartPayload;
       Object.assign(context, cartWords(cart, dayString(localDayOf(now, settings.zone))));
-      context.cart_url = cartUrl(settings, cart);
+      context.cart_url = served ? served.cart : cartUrl(settings, cart);
     }
   } else {
     context = { ...(input.payload as Record<string, unknown>), shop };
@@ -245,6 +283,7 @@ export function buildMessage(
   if (input.marketing) {
     if (settings.secret === null) throw new Error("buildMessage: marketing email without a secret");
     const links = unsubscribeLinks(settings, input.recipient, settings.secret);
+    if (served) links.https = served.unsubscribe;
     context.unsubscribe_url = links.https ?? links.mailto;
     headers.push([
       "List-Unsubscribe",

@@ -256,6 +256,8 @@ function prepareOne(row: OutboxRow, rules: Rules, options: SendOptions): Prepare
             marketing: row.marketing === 1,
             recipient: row.recipient!,
             payload: JSON.parse(row.payload),
+            outboxId: row.id,
+            customerId: row.customer_id,
           },
           options.renderer,
           options.settings,

@@ -20,7 +20,7 @@ import { emlFileName } from "../../deliver/transports.js";
 import { configSchema, resolveConfigPaths } from "../../config/schema.js";
 import { sendOptions, sendNotes, sendSummary } from "../deliver-run.js";
 import { table } from "../output.js";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { isoWeekOf } from "../../deliver/clock.js";
 
 /** The demo's fixed clock: a Monday morning inside the default send window. */
@@ -35,9 +35,15 @@ export function packageRoot(): string {
   return dir;
 }
 
-export async function runDemo(options: { db?: string; json?: boolean }, log: Logger): Promise<void> {
-  const cwd = process.cwd();
-  const database = resolve(cwd, options.db ?? "comeback-demo.db");
+/** Where `comeback serve --demo` listens, and so what the demo's emails link to. */
+export const DEMO_SERVE_URL = "http://127.0.0.1:8080";
+
+/**
+ * The demo's config: the built-in defaults with the demo secret, an operator, cart and unsubscribe
+ * links, and serve's address on this machine; `comeback serve --demo` serves with the same.
+ */
+export function demoConfig(cwd: string, db?: string): LoadedConfig {
+  const database = resolve(cwd, db ?? "comeback-demo.db");
   const demo = resolveConfigPaths(
     configSchema.parse({
       secret: DEMO_SECRET,
@@ -45,17 +51,18 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       links: {
         cart: "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}",
         unsubscribe: "https://shop.example/unsubscribe?token={{token}}",
+        base_url: DEMO_SERVE_URL,
       },
     }),
     cwd,
   );
-  const config: LoadedConfig = {
-    ...defaultConfig(cwd),
-    ...demo,
-    database,
-    source: "built-in defaults",
-    baseDir: cwd,
-  };
+  return { ...defaultConfig(cwd), ...demo, database, source: "built-in defaults", baseDir: cwd };
+}
+
+export async function runDemo(options: { db?: string; json?: boolean }, log: Logger): Promise<void> {
+  const cwd = process.cwd();
+  const config = demoConfig(cwd, options.db);
+  const database = config.database;
   const fixtures = join(packageRoot(), "fixtures", "demo");
   const db = openStore(database);
   try {
@@ -106,9 +113,25 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       `\nRun it again: every file is reported as already imported, no cart is made twice, nothing is sent twice.`,
     );
     print(`Look inside: sqlite3 ${database} "select idempotency_key, state, recipient from outbox"`);
+    const page = carts[0] ? cartPageIn(readFileSync(join(outbox, carts[0]), "utf8")) : null;
+    print(`\nThe customer's side: start the web server on this folder's demo database`);
+    const dbFlag = options.db && options.db !== "comeback-demo.db" ? ` --db ${options.db}` : "";
+    print(`  comeback serve --demo${dbFlag}`);
+    if (page) print(`and open the cart page the first email links to:\n  ${page}`);
   } finally {
     db.close();
   }
+}
+
+/** The cart page link in a cart email (.eml with base64 parts, as comeback writes them); null if none. */
+export function cartPageIn(eml: string): string | null {
+  for (const part of eml.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/g)) {
+    const found = /https?:\/\/[^\s"<>]+\/c\/[A-Za-z0-9._-]+/.exec(
+      Buffer.from(part[1]!, "base64").toString("utf8"),
+    );
+    if (found) return found[0];
+  }
+  return null;
 }
 
 /** What the plan found, in two lines: reminders, and customers by lifecycle status. */
