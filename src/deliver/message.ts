@@ -10,6 +10,8 @@ import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
+import { linkExpiry } from "../links/token.js";
+import { clickUrl, isHttpUrl, pixelUrl } from "../track/click.js";
 import { dayString, localDayOf } from "../plan/days.js";
 import type { FavouriteProduct } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -121,6 +123,8 @@ export interface MessageSettings {
   /** null: marketing messages can't be built (requireSecret says why). */
   secret: string | null;
   defaultLocale: string;
+  /** Open pixel and click redirects (issue 18): serve's public address; null when links.base_url is unset. */
+  tracking: { baseUrl: string; expiryDays: number } | null;
 }
 
 /** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
@@ -136,6 +140,10 @@ export function messageSettings(config: Config, secret: string | null): MessageS
     unsubscribeLink: compileLink(config.links.unsubscribe),
     secret,
     defaultLocale: config.locale,
+    tracking:
+      config.links.base_url === null
+        ? null
+        : { baseUrl: config.links.base_url, expiryDays: config.links.expiry_days },
   };
 }
 
@@ -213,6 +221,8 @@ export interface MessageInput {
   marketing: boolean;
   recipient: string;
   payload: unknown;
+  /** The outbox row: tracking links are signed for it (absent in previews of drafts: no tracking). */
+  outboxId?: number;
 }
 
 /** Builds the email for one outbox row. `now` is the Date header. */
@@ -252,6 +262,7 @@ export function buildMessage(
     ]);
     if (links.https) headers.push(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"]);
   }
+  if (customer) addTracking(context, input, customer.id, settings, now);
   const rendered = renderer.render(input.kind, locale, context);
   const domain = settings.from.address.split("@")[1]!;
   const messageId = messageIdFor(input.key, domain);
@@ -266,6 +277,43 @@ export function buildMessage(
     headers,
   });
   return { raw, messageId, envelope: { from: settings.from.address, to: input.recipient }, rendered };
+}
+
+/**
+ * Tracking for an email to a customer (issue 18), when `links.base_url` is set: the open pixel
+ * (`tracking_pixel_url`, which the layout puts at the end of the HTML) and the links the email offers
+ * (the cart button, items' and favourite products' `url` when they have one) wrapped in signed click
+ * redirects. Never the unsubscribe link: it must work without serve's redirect and must not count as
+ * interest. Links expire `links.expiry_days` after the email is built.
+ */
+export function addTracking(
+  context: Record<string, unknown>,
+  input: MessageInput,
+  customerId: number,
+  settings: MessageSettings,
+  now: string,
+): void {
+  const tracking = settings.tracking;
+  if (!tracking || settings.secret === null || input.outboxId === undefined || !input.marketing) return;
+  const secret = settings.secret;
+  const claims = {
+    outboxId: input.outboxId,
+    customerId,
+    expiresAt: linkExpiry(Date.parse(now) / 1000, tracking.expiryDays),
+  };
+  const wrap = (url: unknown) =>
+    typeof url === "string" && isHttpUrl(url) ? clickUrl(tracking.baseUrl, secret, claims, url) : url;
+  context.tracking_pixel_url = pixelUrl(tracking.baseUrl, secret, claims);
+  if (context.cart_url) context.cart_url = wrap(context.cart_url);
+  for (const key of ["items", "favourite_products"]) {
+    const list = context[key];
+    if (!Array.isArray(list)) continue;
+    context[key] = list.map((item: Record<string, unknown>) =>
+      item && typeof item === "object" && typeof item.url === "string"
+        ? { ...item, url: wrap(item.url) }
+        : item,
+    );
+  }
 }
 
 export function cartPayload(
