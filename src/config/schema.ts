@@ -317,6 +317,9 @@ const configObject = z.strictObject({
     }),
     {},
   ),
+  // Hold-out groups (issue 18): this share of the customers with a new cart and an address gets no
+  // cart email that week, so the report can measure what the emails add. 0: none held out.
+  holdout: section(z.strictObject({ share: z.number().min(0).max(0.5).default(0.1) }), {}),
   secret: z.string().nullable().default(null),
   locale: z
     .string()
