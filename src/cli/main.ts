@@ -26,6 +26,7 @@ import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
 import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
+import { registerFollowups } from "./commands/followups.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -168,6 +169,7 @@ Examples:
   registerRemind(program);
   registerWeekly(program);
   registerSend(program);
+  registerFollowups(program);
   registerPreview(program);
   registerInit(program);
   registerLifecycleCommands(program);

@@ -243,7 +243,8 @@ export function buildMessage(
     locale = customer.locale;
     toName = customer.name ?? "";
     context = { ...(input.payload as Record<string, unknown>), shop, greeting_name: greetingName(customer) };
-    if (input.kind === "cart") {
+    // A follow-up (src/deliver/followups.ts) carries the cart email's payload: the same words and link.
+    if (input.kind === "cart" || input.kind === "followup") {
       const cart = input.payload as CartPayload;
       Object.assign(context, cartWords(cart, dayString(localDayOf(now, settings.zone))));
       context.cart_url = cartUrl(settings, cart);
