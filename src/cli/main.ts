@@ -27,6 +27,7 @@ import { registerUnsubscribe } from "./commands/unsubscribe.js";
 import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
 import { registerFollowups } from "./commands/followups.js";
+import { registerReport } from "./commands/report.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -170,6 +171,7 @@ Examples:
   registerWeekly(program);
   registerSend(program);
   registerFollowups(program);
+  registerReport(program);
   registerPreview(program);
   registerInit(program);
   registerLifecycleCommands(program);

@@ -330,6 +330,9 @@ const configObject = z.strictObject({
     }),
     {},
   ),
+  // `comeback report` (issue 18): an order counts as a reorder, and towards the lift, within this many
+  // days after the email (or the held-out cart).
+  report: section(z.strictObject({ days: z.number().int().min(1).max(365).default(30) }), {}),
   holdout: section(z.strictObject({ share: z.number().min(0).max(0.5).default(0.1) }), {}),
   secret: z.string().nullable().default(null),
   locale: z
