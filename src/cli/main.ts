@@ -28,6 +28,8 @@ import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
 import { registerServe } from "./commands/serve.js";
 import { registerReorders } from "./commands/reorders.js";
+import { registerFollowups } from "./commands/followups.js";
+import { registerReport } from "./commands/report.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -174,6 +176,8 @@ Examples:
   registerRemind(program);
   registerWeekly(program);
   registerSend(program);
+  registerFollowups(program);
+  registerReport(program);
   registerPreview(program);
   registerInit(program);
   registerLifecycleCommands(program);

@@ -11,6 +11,7 @@ import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
 import { linkExpiry, signLink } from "../links/token.js";
+import { clickUrl, isHttpUrl, pixelUrl } from "../track/click.js";
 import { dayString, localDayOf } from "../plan/days.js";
 import type { FavouriteProduct } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -122,10 +123,11 @@ export interface MessageSettings {
   /** null: marketing messages can't be built (requireSecret says why). */
   secret: string | null;
   defaultLocale: string;
-  /** `links.base_url`: the public address of `comeback serve`; null: no serve links. */
-  serveBaseUrl: string | null;
-  /** `links.expiry_days`: how long a serve link works after the email was built. */
-  linkExpiryDays: number;
+  /**
+   * `links.base_url` and `links.expiry_days`: where `comeback serve` is reached, for the cart page,
+   * one-click unsubscribe, the open pixel and click redirects; null when links.base_url is unset.
+   */
+  serve: { baseUrl: string; expiryDays: number } | null;
 }
 
 /** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
@@ -141,8 +143,10 @@ export function messageSettings(config: Config, secret: string | null): MessageS
     unsubscribeLink: compileLink(config.links.unsubscribe),
     secret,
     defaultLocale: config.locale,
-    serveBaseUrl: config.links.base_url,
-    linkExpiryDays: config.links.expiry_days,
+    serve:
+      config.links.base_url === null
+        ? null
+        : { baseUrl: config.links.base_url, expiryDays: config.links.expiry_days },
   };
 }
 
@@ -237,14 +241,14 @@ export interface ServeLinks {
  * (a preview of a cart not queued yet): the message then keeps links.cart / links.unsubscribe.
  */
 export function serveLinks(settings: MessageSettings, input: MessageInput, now: string): ServeLinks | null {
-  const base = settings.serveBaseUrl;
-  if (base === null || settings.secret === null) return null;
+  if (settings.serve === null || settings.secret === null) return null;
+  const base = settings.serve.baseUrl;
   if (input.outboxId === undefined || input.customerId === undefined || input.customerId === null)
     return null;
   const claims = {
     outboxId: input.outboxId,
     customerId: input.customerId,
-    expiresAt: linkExpiry(Date.parse(now) / 1000, settings.linkExpiryDays),
+    expiresAt: linkExpiry(Date.parse(now) / 1000, settings.serve.expiryDays),
   };
   return {
     cart: `${base}/c/${signLink(settings.secret, { ...claims, purpose: "cart" })}`,
@@ -271,7 +275,8 @@ export function buildMessage(
     locale = customer.locale;
     toName = customer.name ?? "";
     context = { ...(input.payload as Record<string, unknown>), shop, greeting_name: greetingName(customer) };
-    if (input.kind === "cart") {
+    // A follow-up (src/deliver/followups.ts) carries the cart email's payload: the same words and link.
+    if (input.kind === "cart" || input.kind === "followup") {
       const cart = input.payload as CartPayload;
       Object.assign(context, cartWords(cart, dayString(localDayOf(now, settings.zone))));
       context.cart_url = served ? served.cart : cartUrl(settings, cart);
@@ -291,6 +296,7 @@ export function buildMessage(
     ]);
     if (links.https) headers.push(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"]);
   }
+  if (customer) addTracking(context, input, customer.id, settings, now);
   const rendered = renderer.render(input.kind, locale, context);
   const domain = settings.from.address.split("@")[1]!;
   const messageId = messageIdFor(input.key, domain);
@@ -305,6 +311,43 @@ export function buildMessage(
     headers,
   });
   return { raw, messageId, envelope: { from: settings.from.address, to: input.recipient }, rendered };
+}
+
+/**
+ * Tracking for an email to a customer (issue 18), when `links.base_url` is set: the open pixel
+ * (`tracking_pixel_url`, which the layout puts at the end of the HTML) and the links the email offers
+ * (the cart button, items' and favourite products' `url` when they have one) wrapped in signed click
+ * redirects. Never the unsubscribe link: it must work without serve's redirect and must not count as
+ * interest. Links expire `links.expiry_days` after the email is built.
+ */
+export function addTracking(
+  context: Record<string, unknown>,
+  input: MessageInput,
+  customerId: number,
+  settings: MessageSettings,
+  now: string,
+): void {
+  const tracking = settings.serve;
+  if (!tracking || settings.secret === null || input.outboxId === undefined || !input.marketing) return;
+  const secret = settings.secret;
+  const claims = {
+    outboxId: input.outboxId,
+    customerId,
+    expiresAt: linkExpiry(Date.parse(now) / 1000, tracking.expiryDays),
+  };
+  const wrap = (url: unknown) =>
+    typeof url === "string" && isHttpUrl(url) ? clickUrl(tracking.baseUrl, secret, claims, url) : url;
+  context.tracking_pixel_url = pixelUrl(tracking.baseUrl, secret, claims);
+  if (context.cart_url) context.cart_url = wrap(context.cart_url);
+  for (const key of ["items", "favourite_products"]) {
+    const list = context[key];
+    if (!Array.isArray(list)) continue;
+    context[key] = list.map((item: Record<string, unknown>) =>
+      item && typeof item === "object" && typeof item.url === "string"
+        ? { ...item, url: wrap(item.url) }
+        : item,
+    );
+  }
 }
 
 export function cartPayload(

@@ -14,17 +14,15 @@ import type { ServeContext } from "./context.js";
 import { pagesOf } from "./pages.js";
 import { registerCartRoutes } from "./routes/cart.js";
 import { registerUnsubscribeRoutes } from "./routes/unsubscribe.js";
+import { registerTrackRoutes } from "./routes/track.js";
 
 type RouteGroup = (app: FastifyInstance, ctx: ServeContext) => void | Promise<void>;
 
-/**
- * The route groups. Each is written and tested apart; the tracking routes (the open pixel at
- * /o/:token, click redirects at /r/:token) come from src/serve/routes/track.ts.
- */
+/** The route groups, each written and tested apart: the cart page and its answers, unsubscribe, tracking. */
 const ROUTE_GROUPS: readonly RouteGroup[] = [
   registerCartRoutes,
   registerUnsubscribeRoutes,
-  // ── registerTrackRoutes goes here (src/serve/routes/track.ts, issue 18's tracking part) ──
+  registerTrackRoutes,
 ];
 
 export interface AppOptions {

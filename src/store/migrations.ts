@@ -374,6 +374,20 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (customer_id, group_key)
   ) WITHOUT ROWID;
   `,
+  // 12 (issue 18, hold-out groups): for every new cart of a customer with an address, whether it fell
+  // in the week's hold-out group (no email) or was mailed, so the report compares the two. Written
+  // once, with the cart, by weekly.
+  `
+  CREATE TABLE holdout (
+    cart_id INTEGER PRIMARY KEY REFERENCES carts (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    week TEXT NOT NULL,                      -- the cart's ISO week
+    held_out INTEGER NOT NULL,               -- 1: no email (the control group); 0: emailed
+    share REAL NOT NULL,                     -- holdout.share when it was decided
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX holdout_week ON holdout (week, held_out);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
