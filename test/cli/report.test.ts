@@ -90,6 +90,9 @@ describe("comeback report", () => {
 
     const both = await run(["report", "--json", "--html", file], { cwd: dir, env });
     expect(both.code).toBe(2);
+    const nowhere = await run(["report", "--html", join(dir, "missing", "r.html")], { cwd: dir, env });
+    expect(nowhere.code).toBe(66);
+    expect(nowhere.stderr).toMatch(/can't write/);
     const badSince = await run(["report", "--since", "March"], { cwd: dir, env });
     expect(badSince.code).toBe(2);
   });
