@@ -22,6 +22,8 @@ import type { Db } from "../store/open.js";
 import type { CartPayload } from "./message.js";
 import { Outbox } from "./outbox.js";
 
+export const TEMPLATES_MISSING = "templates.dir has no followup/ templates";
+
 export const FOLLOWUP_STAGES = ["not_opened", "not_clicked", "no_decision"] as const;
 export type FollowupStage = (typeof FOLLOWUP_STAGES)[number];
 
@@ -88,7 +90,11 @@ export function queueFollowups(
   db: Db,
   config: FollowupConfig,
   now: string,
-  options: { dryRun?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    /** The message kinds the templates folder has (Renderer.kinds): a folder without `followup/` gets none. */
+    templateKinds?: readonly string[];
+  } = {},
 ): FollowupReport {
   const report: FollowupReport = {
     now,
@@ -106,6 +112,12 @@ export function queueFollowups(
   }
   if (config.links.base_url === null) {
     report.reason = "links.base_url is unset: without tracking nobody can be told opened from not";
+    return report;
+  }
+  if (options.templateKinds && !options.templateKinds.includes("followup")) {
+    // A templates folder copied by `comeback init` before follow-ups existed: queueing them would stop
+    // every send at the first one with a template error.
+    report.reason = `${TEMPLATES_MISSING}: copy templates/followup/ from a fresh \`comeback init DIR\` into templates.dir`;
     return report;
   }
   report.enabled = true;

@@ -81,7 +81,15 @@ export interface QueueOptions {
 
 type QueueConfig = Pick<
   Config,
-  "currency" | "operator" | "timezone" | "winback" | "replenishment" | "delivery" | "holdout" | "secret"
+  | "currency"
+  | "operator"
+  | "timezone"
+  | "winback"
+  | "replenishment"
+  | "delivery"
+  | "holdout"
+  | "secret"
+  | "consent"
 >;
 
 /**
@@ -135,7 +143,7 @@ export function queueWeek(
   const holdout = holdoutGroup(db, config, week.week, now);
   for (const cart of created) {
     const row = customer.get(cart.customer_id)!;
-    if (row.email !== null && holdout(cart)) {
+    if (holdout(cart)) {
       report.held_out++;
       continue;
     }
@@ -192,24 +200,33 @@ export function queueWeek(
 }
 
 /**
- * The hold-out decision for each new cart of a customer with an address (the eligible ones: a cart
- * without an address is mailed to nobody either way), recorded in `holdout` with the cart, so the
+ * The hold-out decision for each new cart of a customer the email could reach (an address, no
+ * opt-out, not suppressed; an opt-in with consent.require_opt_in), recorded in `holdout` with the cart, so the
  * report knows both groups. Returns whether the cart is held out. Without a secret (a run that
  * cannot send marketing email anyway) nobody is held out and nothing is recorded.
  */
 function holdoutGroup(
   db: Db,
-  config: Pick<Config, "holdout" | "secret">,
+  config: Pick<Config, "holdout" | "secret" | "consent">,
   week: string,
   now: string,
 ): (cart: { id: number; customer_id: number }) => boolean {
   const { secret } = config;
   const share = config.holdout.share;
+  // Eligible: a customer the cart email could reach. Those who opted out or whose address is
+  // suppressed would get nothing either way: counting them would only dilute both groups.
+  const reachable = db
+    .prepare<[number], number>(
+      `SELECT 1 FROM customers c WHERE c.id = ? AND c.email IS NOT NULL AND coalesce(c.accepts_marketing, 1) <> 0
+          AND ${config.consent.require_opt_in ? "c.accepts_marketing = 1 AND" : ""}
+          NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.address = c.email)`,
+    )
+    .pluck();
   const insert = db.prepare(
     "INSERT OR IGNORE INTO holdout (cart_id, customer_id, week, held_out, share, created_at) VALUES (?, ?, ?, ?, ?, ?)",
   );
   return (cart) => {
-    if (secret === null) return false;
+    if (secret === null || reachable.get(cart.customer_id) === undefined) return false;
     const held = isHeldOut(secret, cart.customer_id, week, share);
     insert.run(cart.id, cart.customer_id, week, held ? 1 : 0, share, now);
     return held;

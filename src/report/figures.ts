@@ -76,6 +76,13 @@ export interface Report {
 
 export const RATE_METHOD = "Newcombe hybrid score interval from Wilson intervals (method 10), 95 %";
 export const REVENUE_METHOD = "Welch standard error, normal approximation, 95 %";
+/**
+ * Revenue per cart is mostly zeros and a few orders: with fewer buyers than this in a group, its
+ * variance says nothing (a held-out group with no buyer has variance 0, and Welch's interval would
+ * pretend to know it exactly). Measured on the Shopify sample: 0 of 20 held-out carts reordered, and
+ * the revenue interval came out $9.26 to $46.89 while the rate's included zero. So no interval then.
+ */
+export const MIN_BUYERS = 5;
 
 const DAY_MS = 86_400_000;
 const plusDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
@@ -267,7 +274,10 @@ function lift(
     },
     revenue_per_cart_difference_minor: {
       value: perCart,
-      ci95: welch(sample(groups.emailed.revenue), sample(groups.held_out.revenue)),
+      ci95:
+        groups.emailed.x >= MIN_BUYERS && groups.held_out.x >= MIN_BUYERS
+          ? welch(sample(groups.emailed.revenue), sample(groups.held_out.revenue))
+          : null,
       method: REVENUE_METHOD,
     },
     extra_revenue_minor: perCart === null ? null : Math.round(perCart * emailed.carts),

@@ -104,7 +104,9 @@ function liftText(report: Report): string {
   const d = lift.rate_difference;
   const r = lift.revenue_per_cart_difference_minor;
   const ci = d.ci95 ? ` (95 % interval ${points(d.ci95[0])} to ${points(d.ci95[1])})` : "";
-  const rci = r.ci95 ? ` (95 % interval ${money(report, r.ci95[0])} to ${money(report, r.ci95[1])})` : "";
+  const rci = r.ci95
+    ? ` (95 % interval ${money(report, r.ci95[0])} to ${money(report, r.ci95[1])})`
+    : ` (too few buyers in a group for an interval)`;
   const verdict =
     d.ci95 && d.ci95[0] > 0
       ? "The emails bring customers back: the interval lies above zero."

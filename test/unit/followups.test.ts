@@ -182,6 +182,16 @@ describe("follow-ups for silence", () => {
     expect(queued()).toEqual([]);
   });
 
+  it("queues nothing when the templates folder has no followup/ (a copy made before they existed)", () => {
+    const report = queueFollowups(db, config(), day(9), { templateKinds: ["cart", "digest"] });
+    expect(report).toMatchObject({ enabled: false, checked: 0 });
+    expect(report.reason).toMatch(/^templates.dir has no followup\/ templates/);
+    expect(queued()).toEqual([]);
+    expect(
+      queueFollowups(db, config(), day(9), { templateKinds: ["cart", "followup"] }).queued.not_opened,
+    ).toBe(1);
+  });
+
   it("stageOf: the latest silence decides the stage and its day", () => {
     const c = config({ followups: { not_opened_days: 2, not_clicked_days: 5, no_decision_days: 1 } });
     expect(stageOf(c, SENT, { first_open: null, first_click: null })).toEqual({

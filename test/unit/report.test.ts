@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReport, type Report } from "../../src/report/figures.js";
+import { buildReport, MIN_BUYERS, type Report } from "../../src/report/figures.js";
 import { escapeHtml, reportHtml } from "../../src/report/html.js";
 import { newcombe, sample, welch, wilson } from "../../src/report/stats.js";
 import { recordEvent, type EventKind } from "../../src/track/events.js";
@@ -189,9 +189,9 @@ describe("the report's figures", () => {
     expect(lift.rate_difference.ci95).toEqual(newcombe(2, 3, 1, 2));
     expect(lift.rate_difference.method).toMatch(/Newcombe/);
     expect(lift.revenue_per_cart_difference_minor.value).toBeCloseTo(4300 / 3 - 600, 6);
-    expect(lift.revenue_per_cart_difference_minor.ci95).toEqual(
-      welch(sample([3500, 0, 800]), sample([1200, 0])),
-    );
+    // 2 and 1 buyers: fewer than MIN_BUYERS, so no revenue interval (Welch would trust one order's variance).
+    expect(MIN_BUYERS).toBe(5);
+    expect(lift.revenue_per_cart_difference_minor.ci95).toBeNull();
     expect(lift.extra_revenue_minor).toBe(2500);
   });
 
@@ -250,5 +250,49 @@ describe("the HTML report", () => {
     expect(page).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
     expect(wellFormed(page)).toEqual([]);
     expect(escapeHtml(`a&b<'>`)).toBe("a&amp;b&lt;&#39;&gt;");
+  });
+});
+
+describe("the revenue interval", () => {
+  it("is given once each group has MIN_BUYERS buyers", () => {
+    const dir = mkdtempSync(join(tmpdir(), "comeback-report-"));
+    const store = openStore(join(dir, "r.db"));
+    const insertCustomer = store.prepare(
+      `INSERT INTO customers (id, identity_key, info_as_of, created_at, updated_at) VALUES (?, ?, 'x', 'x', 'x')`,
+    );
+    const values: Record<string, number[]> = { emailed: [], held: [] };
+    for (let id = 1; id <= 20; id++) {
+      const held = id > 10 ? 1 : 0;
+      insertCustomer.run(id, `id:${id}`);
+      store
+        .prepare("INSERT INTO carts (id, customer_id, week, item_count, created_at) VALUES (?, ?, 'W', 1, ?)")
+        .run(id, id, W10);
+      store
+        .prepare(
+          "INSERT INTO holdout (cart_id, customer_id, week, held_out, share, created_at) VALUES (?, ?, 'W', ?, 0.5, ?)",
+        )
+        .run(id, id, held, W10);
+      const value = id % 10 < 6 ? 1000 + id * 10 : 0; // six buyers in each group
+      values[held ? "held" : "emailed"]!.push(value);
+      if (value === 0) continue;
+      const order = store
+        .prepare(
+          `INSERT INTO orders (source, external_id, customer_id, placed_at, status_class, currency, created_at, updated_at)
+           VALUES ('s', ?, ?, '2026-03-05T00:00:00.000Z', 'completed', 'EUR', 'x', 'x')`,
+        )
+        .run(`O${id}`, id).lastInsertRowid;
+      store
+        .prepare(
+          "INSERT INTO order_lines (order_id, line_key, quantity, line_total_minor) VALUES (?, '1', 1, ?)",
+        )
+        .run(order, value);
+    }
+    const lift = buildReport(store, { now: NOW, since: null, days: 30, currency: "EUR", zone: "UTC" }).lift;
+    store.close();
+    expect(lift.emailed.repurchased).toBe(6);
+    expect(lift.held_out.repurchased).toBe(6);
+    expect(lift.revenue_per_cart_difference_minor.ci95).toEqual(
+      welch(sample(values.emailed!), sample(values.held!)),
+    );
   });
 });

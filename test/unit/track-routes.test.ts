@@ -80,6 +80,16 @@ describe("the open pixel", () => {
     expect(events()).toMatchObject([{ kind: "opened", machine: 1, detail: '{"machine":"apple proxy"}' }]);
   });
 
+  it("a HEAD (a scanner checking the image) is a machine open", async () => {
+    const response = await app.inject({
+      method: "HEAD",
+      url: path(pixelUrl(BASE, SECRET, CLAIMS)),
+      headers: { "user-agent": BROWSER },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(events()).toMatchObject([{ kind: "opened", machine: 1, detail: '{"machine":"head request"}' }]);
+  });
+
   it("still answers the GIF for a forged, expired or other customer's token, recording nothing", async () => {
     const tokens = [
       signLink("another-secret-0123456789abcdef0123", { ...CLAIMS, purpose: "open" }),

@@ -3,6 +3,8 @@ import { NOW_HELP, parseNow } from "../now.js";
 import { takeRunLock } from "../run-lock.js";
 import { FOLLOWUP_STAGES, queueFollowups, type FollowupReport } from "../../deliver/followups.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
+import { createRenderer } from "../../deliver/render.js";
+import { shippedTemplatesDir } from "../../deliver/setup.js";
 import { print, printJson, table } from "../output.js";
 
 interface FollowupFlags {
@@ -34,12 +36,16 @@ turns them off. Each follow-up is queued once (followup:<cart email>:<stage>).`,
     .action(async (flags: FollowupFlags, command: Command) => {
       const { config } = await createContext(command.optsWithGlobals<GlobalOptions>());
       const now = parseNow(flags.now, config.timezone);
+      const templateKinds = createRenderer({
+        dir: config.templates.dir ?? shippedTemplatesDir(),
+        defaultLocale: config.locale,
+      }).kinds;
       const db = openForWriting(config);
       try {
         const lock = flags.dryRun ? null : takeRunLock(db, config, "comeback follow-ups");
         try {
           const report = db
-            .transaction(() => queueFollowups(db, config, now, { dryRun: flags.dryRun }))
+            .transaction(() => queueFollowups(db, config, now, { dryRun: flags.dryRun, templateKinds }))
             .immediate();
           if (flags.json) printJson({ dry_run: Boolean(flags.dryRun), ...report });
           else printFollowups(report, Boolean(flags.dryRun));

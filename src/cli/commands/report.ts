@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { NOW_HELP, parseNow } from "../now.js";
 import { buildReport, type Report } from "../../report/figures.js";
 import { reportHtml } from "../../report/html.js";
-import { UsageError } from "../../errors.js";
+import { InputMissingError, UsageError } from "../../errors.js";
 import { createContext, openForReading, type GlobalOptions } from "../context.js";
 import { positiveInteger } from "../deliver-run.js";
 import { print, printJson, table } from "../output.js";
@@ -65,7 +65,14 @@ within the days and their revenue, with 95 % intervals (Newcombe/Wilson for the 
       }
       if (flags.json) return printJson(report);
       if (flags.html) {
-        writeFileSync(flags.html, reportHtml(report));
+        try {
+          writeFileSync(flags.html, reportHtml(report));
+        } catch (error) {
+          // As the CSV listings: a folder that is missing or read-only is the admin's to fix (exit 66).
+          throw new InputMissingError(
+            `can't write ${flags.html}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
         print(`Wrote ${flags.html}: open it in a browser.`);
         return;
       }

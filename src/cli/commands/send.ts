@@ -14,7 +14,7 @@ import {
   watchSignals,
 } from "../deliver-run.js";
 import { print, printJson, warn } from "../output.js";
-import { queueFollowups } from "../../deliver/followups.js";
+import { queueFollowups, TEMPLATES_MISSING } from "../../deliver/followups.js";
 import { followupLine } from "./followups.js";
 
 interface SendFlags {
@@ -63,7 +63,11 @@ run stops at once, the messages stay queued without using an attempt, nobody is 
         const lock = takeRunLock(db, config, "comeback send");
         try {
           // The follow-ups due for silence first (issue 18), so this run delivers them with the rest.
-          const followups = db.transaction(() => queueFollowups(db, config, now)).immediate();
+          const followups = db
+            .transaction(() => queueFollowups(db, config, now, { templateKinds: setup.renderer.kinds }))
+            .immediate();
+          if (followups.reason?.startsWith(TEMPLATES_MISSING))
+            warn(`no follow-ups queued: ${followups.reason}`);
           const report = await sendDue(
             db,
             sendOptions(config, setup, log, {
