@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/serve/app.js";
 import { dueReminders } from "../../src/plan/replenishment/due.js";
-import { closeFilledReorders } from "../../src/answers/reorders.js";
+import { closeFilledReorders, closeReorder, listReorders } from "../../src/answers/reorders.js";
 import { csrfOf, EXPIRES, link, NOW, seedServeDb, serveContext, type Seeded } from "../serve-helpers.js";
 
 let seeded: Seeded;
@@ -405,5 +405,51 @@ describe("the server", () => {
     const page = await app.inject({ method: "GET", url: "/admin" });
     expect(page.statusCode).toBe(404);
     expect((await app.inject({ method: "GET", url: "/static/../../package.json" })).statusCode).toBe(404);
+  });
+});
+
+describe("the operator's list", () => {
+  it("lists requests by status with their items, and closes one by hand once", async () => {
+    const csrf = csrfOf(await openPage(), `../c/${link("cart", seeded.anna)}`);
+    await post(cartUrl(), { csrf, action: "confirm", qty_1: "4" });
+    const open = listReorders(seeded.db, "open");
+    expect(open).toEqual([
+      {
+        id: 1,
+        status: "open",
+        created_at: NOW,
+        customer_id: 1,
+        external_id: "C1",
+        name: "Anna Schmidt",
+        phone: "+49 170 1234567",
+        email: "Anna@Example.com",
+        week: "2026-W10",
+        currency: "EUR",
+        total_minor: 4060,
+        closed_by: null,
+        closed_order: null,
+        closed_at: null,
+        items: [
+          { sku: "CUP-1", name: "Filter papers", quantity: 4, unit_price_minor: 390, currency: "EUR" },
+          {
+            sku: "TEA-1",
+            name: "Earl Grey <script>alert(1)</script>",
+            quantity: 2,
+            unit_price_minor: 1250,
+            currency: "EUR",
+          },
+        ],
+      },
+    ]);
+    expect(listReorders(seeded.db, "done")).toEqual([]);
+    expect(closeReorder(seeded.db, 1, "2026-03-04T08:00:00Z")).toEqual({ id: 1, was: "open" });
+    expect(closeReorder(seeded.db, 1, "2026-03-05T08:00:00Z")).toEqual({ id: 1, was: "done" });
+    expect(listReorders(seeded.db, "open")).toEqual([]);
+    expect(listReorders(seeded.db, "all")).toMatchObject([
+      { id: 1, status: "done", closed_by: "operator", closed_at: "2026-03-04T08:00:00Z" },
+    ]);
+    expect(() => closeReorder(seeded.db, 2, NOW)).toThrow(/no reorder 2/);
+    // Closed by hand: a later order closes nothing more.
+    expect(closeFilledReorders(seeded.db, NOW)).toBe(0);
   });
 });
