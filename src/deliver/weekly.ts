@@ -19,6 +19,8 @@ import {
 } from "./message.js";
 
 import { Outbox } from "./outbox.js";
+import { withWishlist } from "../answers/postpone.js";
+import { dayString, localDayOf } from "../plan/days.js";
 import { runPlan, type PlanReport } from "../plan/run.js";
 import { dueTasksForDigest, dueWinbackEmails, withFavourites } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -131,7 +133,12 @@ export function queueWeek(
   for (const cart of created) {
     const row = customer.get(cart.customer_id)!;
     const key = `cart:${cart.customer_id}:${week.week}`;
-    const payload = cartPayload(cart, week, row);
+    // The items the customer postponed on the cart page and still waits for (issue 18).
+    const payload = withWishlist(
+      db,
+      cartPayload(cart, week, row),
+      dayString(localDayOf(now, config.timezone)),
+    );
     if (
       outbox.enqueue(
         { key, kind: "cart", marketing: true, customerId: cart.customer_id, recipient: row.email, payload },

@@ -98,10 +98,11 @@ describe("templates", () => {
   const HOSTILE_CUSTOMER_HTML = "Ann &quot;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot; O&#x27;Neil";
   const EVIL_HTML = "Tea &quot;Earl Grey&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co";
   const shipped = readdirSync(shippedTemplatesDir()).filter(
-    (name) => !["layouts", "partials"].includes(name),
+    // pages/: serve's pages, not emails (test/unit/serve-parts.test.ts renders them).
+    (name) => !["layouts", "partials", "pages"].includes(name),
   );
   it("ships the templates this test renders", () => {
-    expect(shipped.sort()).toEqual(["cart", "digest", "winback-cold", "winback-lost", "winback-warm"]);
+    expect(shipped.sort()).toEqual(["cart", "digest", "reorder", "winback-cold", "winback-lost", "winback-warm"]);
   });
   it.each(shipped.flatMap((template) => ["en", "de", "ru"].map((locale) => [template, locale] as const)))(
     "escape a hostile product and customer name in the %s mail (%s)",
@@ -117,6 +118,9 @@ describe("templates", () => {
         favourite_products: [
           { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
         ],
+        // reorder
+        reorder_id: 1,
+        person: { customer_id: 7, external_id: "C7", name: HOSTILE_CUSTOMER, phone: null, email: null },
         // digest
         cart_count: 1,
         more: 0,

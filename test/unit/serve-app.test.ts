@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/serve/app.js";
 import { dueReminders } from "../../src/plan/replenishment/due.js";
 import { closeFilledReorders, closeReorder, listReorders } from "../../src/answers/reorders.js";
+import { withWishlist } from "../../src/answers/postpone.js";
 import { csrfOf, EXPIRES, link, NOW, seedServeDb, serveContext, type Seeded } from "../serve-helpers.js";
 
 let seeded: Seeded;
@@ -315,6 +316,18 @@ describe("postponing", () => {
     expect(after).toMatch(
       /Earl Grey &lt;script&gt;alert\(1\)&lt;\/script&gt;: Wir erinnern Sie am 17\. März 2026/,
     );
+    // The next cart email's wishlist: what still waits, not what that cart holds, not once bought.
+    const payload = (groups: string[]) => ({
+      customer: { id: 1 },
+      items: groups.map((group_key) => ({ group_key })),
+    });
+    expect(withWishlist(seeded.db, payload([]), "2026-03-09").wishlist).toEqual([
+      { name: "Earl Grey <script>alert(1)</script>", until: "2026-03-17" },
+    ]);
+    expect(withWishlist(seeded.db, payload(["TEA"]), "2026-03-09")).not.toHaveProperty("wishlist");
+    expect(withWishlist(seeded.db, payload([]), "2026-03-17")).not.toHaveProperty("wishlist");
+    seeded.db.exec("UPDATE reminders SET purchase_order_id = 20 WHERE customer_id = 1 AND group_key = 'TEA'");
+    expect(withWishlist(seeded.db, payload([]), "2026-03-09")).not.toHaveProperty("wishlist");
   });
 
   it("asks again when no item got an answer, and writes nothing", async () => {
