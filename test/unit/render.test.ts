@@ -102,7 +102,14 @@ describe("templates", () => {
     (name) => !["layouts", "partials", "pages"].includes(name),
   );
   it("ships the templates this test renders", () => {
-    expect(shipped.sort()).toEqual(["cart", "digest", "reorder", "winback-cold", "winback-lost", "winback-warm"]);
+    expect(shipped.sort()).toEqual([
+      "cart",
+      "digest",
+      "reorder",
+      "winback-cold",
+      "winback-lost",
+      "winback-warm",
+    ]);
   });
   it.each(shipped.flatMap((template) => ["en", "de", "ru"].map((locale) => [template, locale] as const)))(
     "escape a hostile product and customer name in the %s mail (%s)",
