@@ -4,7 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
+import Database from "better-sqlite3";
 import { buildApp } from "../../src/serve/app.js";
+import { eventsOf } from "../../src/serve/event-queue.js";
+import type { ServeContext } from "../../src/serve/context.js";
 import { dueReminders } from "../../src/plan/replenishment/due.js";
 import { closeFilledReorders, closeReorder, listReorders } from "../../src/answers/reorders.js";
 import { withWishlist } from "../../src/answers/postpone.js";
@@ -12,10 +15,14 @@ import { csrfOf, EXPIRES, link, NOW, seedServeDb, serveContext, type Seeded } fr
 
 let seeded: Seeded;
 let app: FastifyInstance;
+const contexts = new WeakMap<FastifyInstance, ServeContext>();
+const serveContextOf = (server: FastifyInstance) => contexts.get(server)!;
 
 beforeEach(async () => {
   seeded = seedServeDb();
-  app = await buildApp(serveContext(seeded));
+  const ctx = serveContext(seeded);
+  app = await buildApp(ctx);
+  contexts.set(app, ctx);
 });
 
 afterEach(async () => {
@@ -464,5 +471,64 @@ describe("the operator's list", () => {
     expect(() => closeReorder(seeded.db, 2, NOW)).toThrow(/no reorder 2/);
     // Closed by hand: a later order closes nothing more.
     expect(closeFilledReorders(seeded.db, NOW)).toBe(0);
+  });
+});
+
+describe("while the batch writes", () => {
+  it("shows the cart page at once and records the view when the database is free again", async () => {
+    const batch = new Database(seeded.config.database);
+    batch.pragma("busy_timeout = 5000");
+    batch.exec("BEGIN IMMEDIATE");
+    batch.prepare("UPDATE carts SET item_count = item_count WHERE id = 100").run();
+    const started = Date.now();
+    const page = await app.inject({ method: "GET", url: cartUrl() });
+    expect(page.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const queue = eventsOf(serveContextOf(app));
+    expect(queue.waiting).toBe(1);
+    expect(seeded.db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    batch.exec("COMMIT");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(queue.waiting).toBe(0);
+    expect(events("cart_viewed")).toBe(1);
+    batch.close();
+  });
+
+  it("writes what is left when the server closes", async () => {
+    const batch = new Database(seeded.config.database);
+    batch.exec("BEGIN IMMEDIATE");
+    await app.inject({ method: "GET", url: cartUrl() });
+    await app.inject({ method: "GET", url: cartUrl(seeded.ben) });
+    const queue = eventsOf(serveContextOf(app));
+    expect(queue.waiting).toBe(2);
+    // The batch (another process in life) commits; the retry has not come round yet (50 ms).
+    batch.exec("COMMIT");
+    expect(queue.waiting).toBe(2);
+    await app.close();
+    expect(queue.waiting).toBe(0);
+    expect(events("cart_viewed")).toBe(2);
+    batch.close();
+  });
+
+  it("records nothing for a HEAD request", async () => {
+    expect((await app.inject({ method: "HEAD", url: cartUrl() })).statusCode).toBe(200);
+    expect(events("cart_viewed")).toBe(0);
+  });
+});
+
+describe("an answer while the batch holds the database too long", () => {
+  it("is refused with 503 and Retry-After, writing nothing, and works when sent again", async () => {
+    seeded.db.pragma("busy_timeout = 50");
+    const csrf = csrfOf(await openPage(), `../c/${link("cart", seeded.anna)}`);
+    const batch = new Database(seeded.config.database);
+    batch.exec("BEGIN IMMEDIATE");
+    const busy = await post(cartUrl(), { csrf, action: "confirm" });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers["retry-after"]).toBe("10");
+    batch.exec("ROLLBACK");
+    batch.close();
+    expect(count("SELECT count(*) FROM reorders")).toBe(0);
+    expect((await post(cartUrl(), { csrf, action: "confirm" })).statusCode).toBe(200);
+    expect(count("SELECT count(*) FROM reorders")).toBe(1);
   });
 });
