@@ -102,6 +102,19 @@ export function postponeItems(
     .immediate();
 }
 
+/** A cart payload with the customer's wishlist, leaving out what the cart itself holds. */
+export function withWishlist<P extends { customer: { id: number }; items: { group_key: string }[] }>(
+  db: Db,
+  payload: P,
+  today: string,
+): P & { wishlist?: { name: string; until: string }[] } {
+  const inCart = new Set(payload.items.map((item) => item.group_key));
+  const wishlist = wishlistOf(db, payload.customer.id, today)
+    .filter((item) => !inCart.has(item.group_key))
+    .map(({ name, until }) => ({ name, until }));
+  return wishlist.length > 0 ? { ...payload, wishlist } : payload;
+}
+
 export interface WishlistItem {
   group_key: string;
   name: string;

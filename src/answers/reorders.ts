@@ -173,17 +173,17 @@ export interface ReorderRow {
 /** The reorder requests, oldest first (the operator works through them in order). */
 export function listReorders(db: Db, status: ReorderStatusFilter): ReorderRow[] {
   const rows = db
-    .prepare<[string], Omit<ReorderRow, "items">>(
+    .prepare<{ status: string }, Omit<ReorderRow, "items">>(
       `SELECT r.id, r.status, r.created_at, r.customer_id, c.external_id,
               coalesce(c.name, nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')) AS name,
               c.phone, coalesce(c.email_display, c.email) AS email, k.week, r.currency, r.total_minor,
               r.closed_by, o.external_id AS closed_order, r.closed_at
          FROM reorders r JOIN customers c ON c.id = r.customer_id JOIN carts k ON k.id = r.cart_id
          LEFT JOIN orders o ON o.id = r.closed_order_id
-        WHERE ? = 'all' OR r.status = ?1
+        WHERE @status = 'all' OR r.status = @status
         ORDER BY r.created_at, r.id`,
     )
-    .all(status);
+    .all({ status });
   const items = db.prepare<[number], ReorderRow["items"][number]>(
     "SELECT sku, product_name AS name, quantity, unit_price_minor, currency FROM reorder_items WHERE reorder_id = ? ORDER BY group_key",
   );

@@ -35,6 +35,8 @@ export interface CartPayload {
   total_minor: number | null;
   /** The customer's newest order when the cart was made (absent in carts queued before it was kept). */
   last_order_at?: string;
+  /** Items postponed on serve's cart page, not due yet: "saved for later" (absent when none). */
+  wishlist?: { name: string; until: string }[];
 }
 
 /** What a win-back email (`winback-warm`, `-cold`, `-lost`) is rendered from. */

@@ -20,6 +20,8 @@ import {
 
 import { Outbox } from "./outbox.js";
 import { isHeldOut } from "./holdout.js";
+import { withWishlist } from "../answers/postpone.js";
+import { dayString, localDayOf } from "../plan/days.js";
 import { runPlan, type PlanReport } from "../plan/run.js";
 import { dueTasksForDigest, dueWinbackEmails, withFavourites } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -148,7 +150,12 @@ export function queueWeek(
       continue;
     }
     const key = `cart:${cart.customer_id}:${week.week}`;
-    const payload = cartPayload(cart, week, row);
+    // The items the customer postponed on the cart page and still waits for (issue 18).
+    const payload = withWishlist(
+      db,
+      cartPayload(cart, week, row),
+      dayString(localDayOf(now, config.timezone)),
+    );
     if (
       outbox.enqueue(
         { key, kind: "cart", marketing: true, customerId: cart.customer_id, recipient: row.email, payload },

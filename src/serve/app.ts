@@ -12,6 +12,7 @@ import fastifyStatic from "@fastify/static";
 import type { Logger } from "../log.js";
 import type { ServeContext } from "./context.js";
 import { pagesOf } from "./pages.js";
+import { eventsOf } from "./event-queue.js";
 import { registerCartRoutes } from "./routes/cart.js";
 import { registerUnsubscribeRoutes } from "./routes/unsubscribe.js";
 import { registerTrackRoutes } from "./routes/track.js";
@@ -91,11 +92,22 @@ export async function buildApp(ctx: ServeContext, options: AppOptions = {}): Pro
       );
     });
   }
-  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+  app.setErrorHandler((error: { statusCode?: number; message: string; code?: unknown }, request, reply) => {
+    const route = request.routeOptions.url ?? "(none)";
+    if (error.code === "SQLITE_BUSY") {
+      // The batch held the database longer than busy_timeout (5 s): nothing was written; the answer can
+      // simply be sent again.
+      log?.warn({ route }, "database busy");
+      void reply
+        .code(503)
+        .header("retry-after", "10")
+        .type("text/plain; charset=utf-8")
+        .send("We are busy for a moment: please send your answer again in a few seconds.");
+      return;
+    }
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500)
-      log?.error({ route: request.routeOptions.url ?? "(none)", error: error.message }, "request failed");
+    if (status === 500) log?.error({ route, error: error.message }, "request failed");
     void reply
       .code(status)
       .type("text/plain; charset=utf-8")
@@ -104,6 +116,8 @@ export async function buildApp(ctx: ServeContext, options: AppOptions = {}): Pro
   app.setNotFoundHandler((_request, reply) => {
     void reply.code(404).type("text/plain; charset=utf-8").send("Not found");
   });
+  // Views not written yet (the batch held the database) are written before the server lets go of it.
+  app.addHook("onClose", async () => eventsOf(ctx).close());
   for (const group of ROUTE_GROUPS) await group(app, ctx);
   return app;
 }

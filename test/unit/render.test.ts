@@ -98,13 +98,15 @@ describe("templates", () => {
   const HOSTILE_CUSTOMER_HTML = "Ann &quot;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot; O&#x27;Neil";
   const EVIL_HTML = "Tea &quot;Earl Grey&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co";
   const shipped = readdirSync(shippedTemplatesDir()).filter(
-    (name) => !["layouts", "partials"].includes(name),
+    // pages/: serve's pages, not emails (test/unit/serve-parts.test.ts renders them).
+    (name) => !["layouts", "partials", "pages"].includes(name),
   );
   it("ships the templates this test renders", () => {
     expect(shipped.sort()).toEqual([
       "cart",
       "digest",
       "followup",
+      "reorder",
       "winback-cold",
       "winback-lost",
       "winback-warm",
@@ -127,6 +129,9 @@ describe("templates", () => {
         // follow-up
         stage: "not_clicked",
         not_clicked: true,
+        // reorder
+        reorder_id: 1,
+        person: { customer_id: 7, external_id: "C7", name: HOSTILE_CUSTOMER, phone: null, email: null },
         // digest
         cart_count: 1,
         more: 0,

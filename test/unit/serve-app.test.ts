@@ -4,17 +4,25 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
+import Database from "better-sqlite3";
 import { buildApp } from "../../src/serve/app.js";
+import { eventsOf } from "../../src/serve/event-queue.js";
+import type { ServeContext } from "../../src/serve/context.js";
 import { dueReminders } from "../../src/plan/replenishment/due.js";
-import { closeFilledReorders } from "../../src/answers/reorders.js";
+import { closeFilledReorders, closeReorder, listReorders } from "../../src/answers/reorders.js";
+import { withWishlist } from "../../src/answers/postpone.js";
 import { csrfOf, EXPIRES, link, NOW, seedServeDb, serveContext, type Seeded } from "../serve-helpers.js";
 
 let seeded: Seeded;
 let app: FastifyInstance;
+const contexts = new WeakMap<FastifyInstance, ServeContext>();
+const serveContextOf = (server: FastifyInstance) => contexts.get(server)!;
 
 beforeEach(async () => {
   seeded = seedServeDb();
-  app = await buildApp(serveContext(seeded));
+  const ctx = serveContext(seeded);
+  app = await buildApp(ctx);
+  contexts.set(app, ctx);
 });
 
 afterEach(async () => {
@@ -130,7 +138,13 @@ describe("changing the cart", () => {
     const body = await openPage();
     const later = csrfOf(body, `../c/${link("cart", seeded.anna)}/later`);
     const bens = csrfOf(await openPage(cartUrl(seeded.ben)), `../c/${link("cart", seeded.ben)}`);
-    for (const fields of [{}, { csrf: "" }, { csrf: later }, { csrf: bens }, { csrf: "A".repeat(22) }]) {
+    for (const fields of [
+      {} as Record<string, string>,
+      { csrf: "" },
+      { csrf: later },
+      { csrf: bens },
+      { csrf: "A".repeat(22) },
+    ]) {
       const page = await post(cartUrl(), { ...fields, action: "confirm" });
       expect(page.statusCode).toBe(403);
       expect(page.body).toContain("This link does not work");
@@ -309,6 +323,18 @@ describe("postponing", () => {
     expect(after).toMatch(
       /Earl Grey &lt;script&gt;alert\(1\)&lt;\/script&gt;: Wir erinnern Sie am 17\. März 2026/,
     );
+    // The next cart email's wishlist: what still waits, not what that cart holds, not once bought.
+    const payload = (groups: string[]) => ({
+      customer: { id: 1 },
+      items: groups.map((group_key) => ({ group_key })),
+    });
+    expect(withWishlist(seeded.db, payload([]), "2026-03-09").wishlist).toEqual([
+      { name: "Earl Grey <script>alert(1)</script>", until: "2026-03-17" },
+    ]);
+    expect(withWishlist(seeded.db, payload(["TEA"]), "2026-03-09")).not.toHaveProperty("wishlist");
+    expect(withWishlist(seeded.db, payload([]), "2026-03-17")).not.toHaveProperty("wishlist");
+    seeded.db.exec("UPDATE reminders SET purchase_order_id = 20 WHERE customer_id = 1 AND group_key = 'TEA'");
+    expect(withWishlist(seeded.db, payload([]), "2026-03-09")).not.toHaveProperty("wishlist");
   });
 
   it("asks again when no item got an answer, and writes nothing", async () => {
@@ -399,5 +425,110 @@ describe("the server", () => {
     const page = await app.inject({ method: "GET", url: "/admin" });
     expect(page.statusCode).toBe(404);
     expect((await app.inject({ method: "GET", url: "/static/../../package.json" })).statusCode).toBe(404);
+  });
+});
+
+describe("the operator's list", () => {
+  it("lists requests by status with their items, and closes one by hand once", async () => {
+    const csrf = csrfOf(await openPage(), `../c/${link("cart", seeded.anna)}`);
+    await post(cartUrl(), { csrf, action: "confirm", qty_1: "4" });
+    const open = listReorders(seeded.db, "open");
+    expect(open).toEqual([
+      {
+        id: 1,
+        status: "open",
+        created_at: NOW,
+        customer_id: 1,
+        external_id: "C1",
+        name: "Anna Schmidt",
+        phone: "+49 170 1234567",
+        email: "Anna@Example.com",
+        week: "2026-W10",
+        currency: "EUR",
+        total_minor: 4060,
+        closed_by: null,
+        closed_order: null,
+        closed_at: null,
+        items: [
+          { sku: "CUP-1", name: "Filter papers", quantity: 4, unit_price_minor: 390, currency: "EUR" },
+          {
+            sku: "TEA-1",
+            name: "Earl Grey <script>alert(1)</script>",
+            quantity: 2,
+            unit_price_minor: 1250,
+            currency: "EUR",
+          },
+        ],
+      },
+    ]);
+    expect(listReorders(seeded.db, "done")).toEqual([]);
+    expect(closeReorder(seeded.db, 1, "2026-03-04T08:00:00Z")).toEqual({ id: 1, was: "open" });
+    expect(closeReorder(seeded.db, 1, "2026-03-05T08:00:00Z")).toEqual({ id: 1, was: "done" });
+    expect(listReorders(seeded.db, "open")).toEqual([]);
+    expect(listReorders(seeded.db, "all")).toMatchObject([
+      { id: 1, status: "done", closed_by: "operator", closed_at: "2026-03-04T08:00:00Z" },
+    ]);
+    expect(() => closeReorder(seeded.db, 2, NOW)).toThrow(/no reorder 2/);
+    // Closed by hand: a later order closes nothing more.
+    expect(closeFilledReorders(seeded.db, NOW)).toBe(0);
+  });
+});
+
+describe("while the batch writes", () => {
+  it("shows the cart page at once and records the view when the database is free again", async () => {
+    const batch = new Database(seeded.config.database);
+    batch.pragma("busy_timeout = 5000");
+    batch.exec("BEGIN IMMEDIATE");
+    batch.prepare("UPDATE carts SET item_count = item_count WHERE id = 100").run();
+    const started = Date.now();
+    const page = await app.inject({ method: "GET", url: cartUrl() });
+    expect(page.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const queue = eventsOf(serveContextOf(app));
+    expect(queue.waiting).toBe(1);
+    expect(seeded.db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    batch.exec("COMMIT");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(queue.waiting).toBe(0);
+    expect(events("cart_viewed")).toBe(1);
+    batch.close();
+  });
+
+  it("writes what is left when the server closes", async () => {
+    const batch = new Database(seeded.config.database);
+    batch.exec("BEGIN IMMEDIATE");
+    await app.inject({ method: "GET", url: cartUrl() });
+    await app.inject({ method: "GET", url: cartUrl(seeded.ben) });
+    const queue = eventsOf(serveContextOf(app));
+    expect(queue.waiting).toBe(2);
+    // The batch (another process in life) commits; the retry has not come round yet (50 ms).
+    batch.exec("COMMIT");
+    expect(queue.waiting).toBe(2);
+    await app.close();
+    expect(queue.waiting).toBe(0);
+    expect(events("cart_viewed")).toBe(2);
+    batch.close();
+  });
+
+  it("records nothing for a HEAD request", async () => {
+    expect((await app.inject({ method: "HEAD", url: cartUrl() })).statusCode).toBe(200);
+    expect(events("cart_viewed")).toBe(0);
+  });
+});
+
+describe("an answer while the batch holds the database too long", () => {
+  it("is refused with 503 and Retry-After, writing nothing, and works when sent again", async () => {
+    seeded.db.pragma("busy_timeout = 50");
+    const csrf = csrfOf(await openPage(), `../c/${link("cart", seeded.anna)}`);
+    const batch = new Database(seeded.config.database);
+    batch.exec("BEGIN IMMEDIATE");
+    const busy = await post(cartUrl(), { csrf, action: "confirm" });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers["retry-after"]).toBe("10");
+    batch.exec("ROLLBACK");
+    batch.close();
+    expect(count("SELECT count(*) FROM reorders")).toBe(0);
+    expect((await post(cartUrl(), { csrf, action: "confirm" })).statusCode).toBe(200);
+    expect(count("SELECT count(*) FROM reorders")).toBe(1);
   });
 });

@@ -115,3 +115,35 @@ describe("serve's links in the cart email (links.base_url)", () => {
     });
   });
 });
+
+describe("the wishlist in the next cart email", () => {
+  it("lists the postponed items with their day, in the customer's language; nothing when there are none", () => {
+    const settings = messageSettings(configSchema.parse({}), SECRET);
+    const build = (extra: Partial<CartPayload>, locale: string | null = "en") =>
+      buildMessage(
+        {
+          key: "cart:7:2026-W10",
+          kind: "cart",
+          marketing: true,
+          recipient: "ann@example.com",
+          payload: { ...payload, ...extra, customer: { ...payload.customer, locale } },
+        },
+        renderer,
+        settings,
+        NOW,
+      ).rendered;
+    const plain = build({});
+    expect(plain.text).not.toContain("Saved for later");
+    expect(plain.html).not.toContain("Saved for later");
+    const wishlist = [{ name: "Filter <papers>", until: "2026-03-17" }];
+    const withList = build({ wishlist });
+    expect(withList.text).toContain(
+      "Saved for later:\n- Filter <papers>: we will remind you on March 17, 2026",
+    );
+    expect(withList.html).toContain("<li>Filter &lt;papers&gt;: we will remind you on March 17, 2026</li>");
+    expect(build({ wishlist }, "de").text).toContain(
+      "Für später gemerkt:\n- Filter <papers>: wir erinnern Sie am 17. März 2026",
+    );
+    expect(build({ wishlist }, "ru").html).toContain("Отложено на потом");
+  });
+});
