@@ -401,3 +401,35 @@ describe("the server", () => {
     expect((await app.inject({ method: "GET", url: "/static/../../package.json" })).statusCode).toBe(404);
   });
 });
+
+describe("who viewed the cart page", () => {
+  const BROWSER_AGENT =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+  const viewed = () =>
+    seeded.db.prepare("SELECT machine, detail FROM events WHERE kind = 'cart_viewed' ORDER BY id").all() as {
+      machine: number;
+      detail: string | null;
+    }[];
+
+  it("a person's browser, a day after the email was sent, is a person", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-02T09:00:00Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([{ machine: 0, detail: null }]);
+  });
+
+  it("a link scanner following the click redirect is kept as a machine's view", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-02T09:00:00Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": "python-requests/2.31" } });
+    await app.inject({ method: "HEAD", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([
+      { machine: 1, detail: '{"machine":"scanner agent"}' },
+      { machine: 1, detail: '{"machine":"head request"}' },
+    ]);
+  });
+
+  it("a view within a minute of the email leaving is a machine's", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-03T09:59:30Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([{ machine: 1, detail: '{"machine":"too soon"}' }]);
+  });
+});
