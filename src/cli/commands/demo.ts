@@ -25,6 +25,11 @@ import { isoWeekOf } from "../../deliver/clock.js";
 
 /** The demo's fixed clock: a Monday morning inside the default send window. */
 export const DEMO_NOW = "2026-03-02T09:00:00Z";
+/**
+ * `comeback serve --demo`'s clock starts an hour after the batch: the customer reads the email later,
+ * so their opens and clicks are not taken for a scanner's on delivery (src/track/machine.ts, 60 s).
+ */
+export const DEMO_SERVE_START = "2026-03-02T10:00:00Z";
 /** Signs the demo's unsubscribe links. Clearly not a secret: a real shop sets COMEBACK_SECRET. */
 export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION-0123456789";
 

@@ -73,10 +73,10 @@ Examples:
       let log: Logger;
       let start = flags.now;
       if (flags.demo) {
-        const { demoConfig, DEMO_NOW } = await import("./demo.js");
+        const { demoConfig, DEMO_SERVE_START } = await import("./demo.js");
         config = demoConfig(process.cwd(), flags.db, port);
         log = createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) });
-        start ??= DEMO_NOW;
+        start ??= DEMO_SERVE_START;
       } else {
         ({ config, log } = await createContext(global));
       }
