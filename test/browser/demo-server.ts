@@ -14,6 +14,10 @@ export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION-0123456789";
 /** The demo's Monday batch ran at this time; serve --demo's clock starts here. */
 export const DEMO_NOW = "2026-03-02T09:00:00Z";
 
+/** A person's browser: headless chromium says HeadlessChrome, which the tracking takes for a scanner. */
+export const PERSON =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
