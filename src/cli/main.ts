@@ -26,7 +26,7 @@ import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
 import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
-import { registerServe } from "./commands/serve.js";
+import { parsePort, registerServe } from "./commands/serve.js";
 import { registerReorders } from "./commands/reorders.js";
 import { registerFollowups } from "./commands/followups.js";
 import { registerReport } from "./commands/report.js";
@@ -150,6 +150,11 @@ Examples:
     .command("demo")
     .description("run comeback on the shipped example exports, with built-in defaults")
     .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
+    .option(
+      "--port <number>",
+      "the port `comeback serve --demo` will listen on: the emails link there",
+      "8080",
+    )
     .addHelpText(
       "after",
       `
@@ -158,13 +163,14 @@ Imports the example exports shipped with comeback, plans and runs the Monday bat
 
 Examples:
   comeback demo                              in an empty folder: comeback-demo.db and outbox/ appear there
-  comeback demo --db /tmp/demo.db`,
+  comeback demo --db /tmp/demo.db
+  comeback demo --port 3000                  then: comeback serve --demo --port 3000`,
     )
-    .action(async (flags: { db: string }, command: Command) => {
+    .action(async (flags: { db: string; port: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const { runDemo } = await import("./commands/demo.js");
       await runDemo(
-        { db: flags.db },
+        { db: flags.db, port: parsePort(flags.port) },
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });

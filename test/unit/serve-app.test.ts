@@ -510,9 +510,9 @@ describe("while the batch writes", () => {
     batch.close();
   });
 
-  it("records nothing for a HEAD request", async () => {
+  it("records a HEAD request as a machine's view, never a person's", async () => {
     expect((await app.inject({ method: "HEAD", url: cartUrl() })).statusCode).toBe(200);
-    expect(events("cart_viewed")).toBe(0);
+    expect(count("SELECT count(*) FROM events WHERE kind = 'cart_viewed' AND machine = 0")).toBe(0);
   });
 });
 
@@ -530,5 +530,37 @@ describe("an answer while the batch holds the database too long", () => {
     expect(count("SELECT count(*) FROM reorders")).toBe(0);
     expect((await post(cartUrl(), { csrf, action: "confirm" })).statusCode).toBe(200);
     expect(count("SELECT count(*) FROM reorders")).toBe(1);
+  });
+});
+
+describe("who viewed the cart page", () => {
+  const BROWSER_AGENT =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+  const viewed = () =>
+    seeded.db.prepare("SELECT machine, detail FROM events WHERE kind = 'cart_viewed' ORDER BY id").all() as {
+      machine: number;
+      detail: string | null;
+    }[];
+
+  it("a person's browser, a day after the email was sent, is a person", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-02T09:00:00Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([{ machine: 0, detail: null }]);
+  });
+
+  it("a link scanner following the click redirect is kept as a machine's view", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-02T09:00:00Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": "python-requests/2.31" } });
+    await app.inject({ method: "HEAD", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([
+      { machine: 1, detail: '{"machine":"scanner agent"}' },
+      { machine: 1, detail: '{"machine":"head request"}' },
+    ]);
+  });
+
+  it("a view within a minute of the email leaving is a machine's", async () => {
+    seeded.db.prepare("UPDATE outbox SET sent_at = '2026-03-03T09:59:30Z' WHERE id = 1000").run();
+    await app.inject({ method: "GET", url: cartUrl(), headers: { "user-agent": BROWSER_AGENT } });
+    expect(viewed()).toEqual([{ machine: 1, detail: '{"machine":"too soon"}' }]);
   });
 });

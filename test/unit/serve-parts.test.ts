@@ -273,4 +273,19 @@ describe("the commands' helpers", () => {
     expect(cartPageIn(raw)).toBe("http://127.0.0.1:8080/c/cart.1.2.3.abc_DEF-g");
     expect(cartPageIn("no link")).toBeNull();
   });
+
+  it("finds the cart page link inside a click redirect (tracking on)", () => {
+    const page = "http://127.0.0.1:3000/c/cart.1.2.3.abc_DEF-g";
+    const raw = composeEmail({
+      from: { name: "", address: "a@shop.example" },
+      to: { name: "", address: "b@example.com" },
+      subject: "s",
+      text: `Open: http://127.0.0.1:3000/u/unsub.1.2.3.x\nCart: http://127.0.0.1:3000/r/click.1.2.3.x?u=${encodeURIComponent(page)}&s=sig`,
+      html: "<p>x</p>",
+      messageId: "<m@shop.example>",
+      date: "2026-03-02T09:00:00Z",
+      headers: [],
+    });
+    expect(cartPageIn(raw)).toBe(page);
+  });
 });

@@ -71,6 +71,8 @@ describe("the open pixel", () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toBe("image/gif");
     expect(response.headers["cache-control"]).toMatch(/no-store/);
+    // Loaded from the email's page (webmail): another origin.
+    expect(response.headers["cross-origin-resource-policy"]).toBe("cross-origin");
     expect(response.rawPayload.equals(PIXEL_GIF)).toBe(true);
     expect(events()).toEqual([{ outbox_id: 1, customer_id: 7, kind: "opened", machine: 0, detail: "{}" }]);
   });

@@ -63,6 +63,7 @@ Examples:
   comeback serve                                   on http://127.0.0.1:8080, for a reverse proxy
   comeback serve --host 0.0.0.0 --port 3000
   comeback serve --demo                            after comeback demo, in the same folder
+  comeback serve --demo --port 3000                after comeback demo --port 3000
   comeback serve --now 2026-03-02T10:00:00Z        a replay: links are checked against that clock`,
     )
     .action(async (flags: ServeFlags, command: Command) => {
@@ -72,10 +73,10 @@ Examples:
       let log: Logger;
       let start = flags.now;
       if (flags.demo) {
-        const { demoConfig, DEMO_NOW } = await import("./demo.js");
-        config = demoConfig(process.cwd(), flags.db);
+        const { demoConfig, DEMO_SERVE_START } = await import("./demo.js");
+        config = demoConfig(process.cwd(), flags.db, port);
         log = createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) });
-        start ??= DEMO_NOW;
+        start ??= DEMO_SERVE_START;
       } else {
         ({ config, log } = await createContext(global));
       }

@@ -17,6 +17,7 @@ import { greetingName } from "../../deliver/message.js";
 import { DataError } from "../../errors.js";
 import { signLink, type LinkClaims } from "../../links/token.js";
 import { dayString, localDayOf } from "../../plan/days.js";
+import { machineReason } from "../../track/machine.js";
 import type { ServeContext } from "../context.js";
 import { checkFormToken, formToken } from "../csrf.js";
 import { eventsOf } from "../event-queue.js";
@@ -97,19 +98,30 @@ function confirmedPage(
 }
 
 export function registerCartRoutes(app: FastifyInstance, ctx: ServeContext): void {
+  const sentAtOf = ctx.db.prepare<[number], string | null>("SELECT sent_at FROM outbox WHERE id = ?").pluck();
   app.get<{ Params: { token: string } }>("/c/:token", async (request, reply) => {
     const { token } = request.params;
     const opened = open(ctx, token);
     if (!opened) return forbidden(reply, ctx, 1);
-    // A HEAD (link checkers) is nobody looking. The view never waits for the batch (event-queue.ts).
-    if (request.method === "GET") {
-      eventsOf(ctx).add({
-        outboxId: opened.claims.outboxId,
-        customerId: opened.claims.customerId,
-        kind: "cart_viewed",
-        at: nowOf(ctx),
-      });
-    }
+    // A link scanner follows the click redirect to this page: the same rule as for the click, or
+    // the report would count a scanner's visit as a person's open and cart view. The view never
+    // waits for the batch (event-queue.ts).
+    const at = nowOf(ctx);
+    const reason = machineReason({
+      kind: "click",
+      userAgent: request.headers["user-agent"],
+      method: request.method,
+      sentAt: sentAtOf.get(opened.claims.outboxId) ?? null,
+      at,
+    });
+    eventsOf(ctx).add({
+      outboxId: opened.claims.outboxId,
+      customerId: opened.claims.customerId,
+      kind: "cart_viewed",
+      at,
+      machine: reason !== null,
+      ...(reason === null ? {} : { detail: { machine: reason } }),
+    });
     return cartPage(reply, ctx, opened, token, opened.cart.items, null);
   });
 

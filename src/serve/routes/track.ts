@@ -87,6 +87,9 @@ export async function registerTrackRoutes(app: FastifyInstance, ctx: ServeContex
       .header("Cache-Control", "no-store, no-cache, must-revalidate, private")
       .header("Pragma", "no-cache")
       .header("Expires", "0")
+      // The pixel sits in an email, so in another origin's page (webmail): helmet's same-origin
+      // policy made the browser refuse it (ERR_BLOCKED_BY_RESPONSE.NotSameOrigin).
+      .header("Cross-Origin-Resource-Policy", "cross-origin")
       .type("image/gif")
       .send(PIXEL_GIF);
   });
