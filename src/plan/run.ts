@@ -30,7 +30,9 @@ export async function runPlan(db: Db, config: Config, nowIso: string): Promise<P
   db.exec(nested ? "SAVEPOINT plan" : "BEGIN IMMEDIATE");
   try {
     // The lifecycle comes after the reminders, from the purchase histories the planner read on the
-    // way. Not side by side: its working set on top of the planner threads' took a plan of the
+    // way and the reminders it wrote (a supply that still lasts keeps a customer active, see
+    // lifecycle/supply.ts; test/unit/lifecycle-agreement.test.ts fails if the order is swapped).
+    // Not side by side: its working set on top of the planner threads' took a plan of the
     // benchmark shop from 260 to 330–400 MB RSS.
     const { report: replenishment, histories } = await startReplenishment(db, config, nowIso, {
       nested,

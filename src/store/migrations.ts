@@ -325,7 +325,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_outbox ON events (outbox_id, kind);
   `,
-  // 11 (issue 18): the customer's answer on serve's cart page. A product's picture for the page (a
+  // 11 (issue 15): the day a customer's supply runs out by their replenishment reminders, when it still
+  // lasts: the lifecycle keeps them active (or new) until then, and says why (src/plan/lifecycle/supply.ts).
+  // Derived: the next plan fills it in.
+  `
+  ALTER TABLE customer_lifecycle ADD COLUMN supply_until TEXT;
+  `,
+  // 12 (issue 18): the customer's answer on serve's cart page. A product's picture for the page (a
   // products import's image_url column). A confirmed cart becomes a reorder request for the operator,
   // one per cart (confirming twice makes one); its items name the purchase whose reminder they answer,
   // so that reminder is not offered again while the order comes in. A postponed item is kept
@@ -374,7 +380,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (customer_id, group_key)
   ) WITHOUT ROWID;
   `,
-  // 12 (issue 18, hold-out groups): for every new cart of a customer with an address, whether it fell
+  // 13 (issue 18, hold-out groups): for every new cart of a customer with an address, whether it fell
   // in the week's hold-out group (no email) or was mailed, so the report compares the two. Written
   // once, with the cart, by weekly.
   `

@@ -21,6 +21,7 @@ interface FitJson {
   customers: number;
   degenerate: boolean;
   message: string | null;
+  fallback: "rhythm" | "activity_ratio" | null;
 }
 
 describe.skipIf(!existsSync(CDNOW))(
@@ -55,9 +56,11 @@ describe.skipIf(!existsSync(CDNOW))(
         "customers",
         "degenerate",
         "message",
+        "fallback",
       ]);
       expect(fit.customers).toBe(2357);
       expect(fit.degenerate).toBe(false);
+      expect(fit.fallback).toBeNull();
       const published = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
       for (const [key, value] of Object.entries(published)) {
         expect(Math.abs(fit[key as keyof typeof published] / value - 1), key).toBeLessThan(0.01);
@@ -91,6 +94,8 @@ profiles:
       const fit = JSON.parse(fitted.stdout) as FitJson;
       expect(fit.degenerate).toBe(true);
       expect(fit.message).toMatch(/degenerated/);
+      // Nobody drops out (a → 0) but the purchase rates have a spread: ranked by the activity ratio.
+      expect(fit.fallback).toBe("activity_ratio");
       const human = await run(["model", "fit", "--now", "2011-09-01"], { cwd: dir });
       expect(human.stdout).toMatch(/Warning: the dropout part of the fit degenerated/);
 

@@ -151,6 +151,7 @@ describe("lifecycle (rhythm)", () => {
       "p_alive",
       "expected_purchases_90d",
       "next_contact_on",
+      "supply_until",
     ]);
     expect(rows[0]).toMatchObject({
       status: "warm",
@@ -162,6 +163,7 @@ describe("lifecycle (rhythm)", () => {
       p_alive: null,
       expected_purchases_90d: null,
       next_contact_on: "2024-05-21", // warm every 14 days: 05-07, 05-21, 06-04
+      supply_until: null,
     });
 
     const only = JSON.parse(

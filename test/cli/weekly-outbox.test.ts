@@ -132,7 +132,9 @@ describe("comeback weekly with the planner's own reminders", () => {
     const id = (ext: string) =>
       query<{ id: number }>(db, "SELECT id FROM customers WHERE external_id = ?", ext)[0]!.id;
     // As of 2026-03-02 Clara (C003, last order 2025-12-05) is cold and Eva (C005, 2025-12-01) warm;
-    // Eva also got a cart this Monday, so her win-back email waits for the frequency cap.
+    // Eva also got a cart this Monday, so her win-back email waits for the frequency cap. Her water
+    // filter (90 days, bought 2025-12-01) lasted until 2026-03-01: warm since that day, so this is her
+    // first win-back contact, not her second (issue 15: the lifecycle and the reminders agree).
     expect(winback).toEqual([
       {
         idempotency_key: `winback:${id("C003")}:cold:2`,
@@ -141,7 +143,7 @@ describe("comeback weekly with the planner's own reminders", () => {
         deferred_reason: null,
       },
       {
-        idempotency_key: `winback:${id("C005")}:warm:2`,
+        idempotency_key: `winback:${id("C005")}:warm:1`,
         kind: "winback-warm",
         state: "queued",
         deferred_reason: "frequency cap",
@@ -155,7 +157,7 @@ describe("comeback weekly with the planner's own reminders", () => {
 
     const later = await run(["send", "--now", "2026-03-06T09:00"], { cwd: dir, env });
     expect(later.code, later.stderr).toBe(0);
-    const eva = readFileSync(join(dir, "outbox", `winback_${id("C005")}_warm_2.eml`), "utf8");
+    const eva = readFileSync(join(dir, "outbox", `winback_${id("C005")}_warm_1.eml`), "utf8");
     expect(eva).toMatch(/^Subject: Eva, wir haben Sie vermisst$/m);
   });
 });

@@ -39,8 +39,9 @@ Examples:
       `
 Fits r, alpha (purchase rates) and a, b (dropout) by maximum likelihood on every customer's purchases
 as of --now (same-day orders count once; cancelled orders and pure returns don't count). When the
-dropout part degenerates (a → 0 or b → ∞: the data shows no dropping out), it says so, and the bgnbd
-lifecycle then ranks customers by expected purchases relative to their own past rate.
+dropout part degenerates, it says so: a → 0 or b → ∞ (the data shows no dropping out), and the bgnbd
+lifecycle then ranks customers by expected purchases relative to their own past rate; a → ∞ or b → 0
+(everybody drops out after every purchase, as small shops' fits do), and it follows the rhythm rules.
 
 Examples:
   comeback model fit
@@ -63,6 +64,7 @@ Examples:
           customers: report.customers,
           degenerate: report.degenerate,
           message: report.message,
+          fallback: report.fallback,
         };
         if (flags.json) return printJson(json);
         print(`BG/NBD fitted on ${plural(report.customers, "customer")} as of ${now} (time in weeks):`);
@@ -77,9 +79,10 @@ Examples:
         );
         if (report.message) {
           print(`Warning: ${report.message}.`);
-          print(
-            "The bgnbd lifecycle ranks customers by expected purchases relative to their own past rate instead.",
-          );
+          if (report.fallback === "activity_ratio")
+            print(
+              "The bgnbd lifecycle ranks customers by expected purchases relative to their own past rate instead.",
+            );
         }
       } finally {
         db.close();
@@ -104,12 +107,14 @@ Examples:
       "after",
       `
 Columns: customer_id, email, comeback_id, phone, name, status, since, orders, last_order_on, typical_gap_days,
-days_since_last, p_alive and expected_purchases_90d (empty under the rhythm model), next_contact_on.
+days_since_last, p_alive and expected_purchases_90d (empty under the rhythm model), next_contact_on,
+supply_until (the day their supply runs out by their reminders, while it lasts: they are not missed yet).
 
 Examples:
   comeback lost
   comeback lost --status lost --csv lost.csv
-  comeback lost --status warm,cold --json`,
+  comeback lost --status warm,cold --json
+  comeback lost --status active                 who is active, and whose supply keeps them so`,
     )
     .action(
       async (flags: { now?: string; status: string; json?: boolean; csv?: string }, command: Command) => {
@@ -146,6 +151,7 @@ Examples:
                 r.name ?? r.email ?? r.customer_id ?? `#${r.comeback_id}`,
                 r.phone ?? "",
                 r.next_contact_on ? `next contact ${r.next_contact_on}` : "",
+                r.supply_until ? `supply lasts until ${r.supply_until}` : "",
               ]
                 .filter(Boolean)
                 .join("  "),
@@ -179,6 +185,10 @@ export function printLifecycleReport(report: LifecycleReport, tasks: TasksReport
   print(
     `Won back: ${formatCount(report.won_back.customers)} (${formatCount(report.won_back.new)} new)${value ? `, orders worth ${value}` : ""}`,
   );
+  if (report.held_by_supply > 0)
+    print(
+      `Held by supply: ${plural(report.held_by_supply, "customer")} overdue by their pace whose purchase still lasts by their reminders: not warm, cold or lost (comeback lost --status active,new says until when)`,
+    );
   if (report.fit?.message) print(`Model: ${report.fit.message}.`);
   print(
     `Tasks: ${formatCount(tasks.created)} new, ${formatCount(tasks.open)} open, ${formatCount(tasks.closed_by_calls)} closed by calls, ${formatCount(tasks.closed_won_back)} won back, ${formatCount(tasks.expired)} expired`,

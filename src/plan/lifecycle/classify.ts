@@ -7,8 +7,8 @@ import type { LifecycleConfig } from "../../config/lifecycle.js";
 import {
   expectedPurchases,
   activityRatio,
+  followsRhythm,
   pAlive,
-  ratesDegenerate,
   type BgnbdFit,
   type BgnbdParams,
   type CustomerSummary,
@@ -36,6 +36,10 @@ export interface Classification {
   wonBackFrom: OverdueStatus | null;
   /** Warm, cold or lost: the day they first became overdue since their last purchase; else null. */
   lapsedDay: number | null;
+  /** The day their longest-lasting supply runs out, when that is after today (see supply.ts); else null. */
+  supplyUntil: number | null;
+  /** True when they would be warm, cold or lost but for that supply. */
+  heldBySupply: boolean;
 }
 
 export interface ClassifyContext {
@@ -81,6 +85,23 @@ function overdueByDays(daysSince: number, t: Thresholds): OverdueStatus | null {
   return null;
 }
 
+const OVERDUE: readonly OverdueStatus[] = ["warm", "cold", "lost"];
+
+/**
+ * The model's status, no further gone than `min_days` allow after `daysSince` days without an order:
+ * the same floors as the rhythm rules, so that no model calls a customer who ordered two days ago
+ * lost (a fit on a small shop's history can put anyone's P(alive) below any threshold).
+ */
+function withinFloors(
+  overdue: OverdueStatus | null,
+  daysSince: number,
+  config: LifecycleConfig,
+): OverdueStatus | null {
+  const allowed = overdueByDays(daysSince, config.min_days);
+  if (overdue === null || allowed === null) return null;
+  return OVERDUE[Math.min(OVERDUE.indexOf(overdue), OVERDUE.indexOf(allowed))]!;
+}
+
 function overdueByScore(score: number, config: LifecycleConfig): OverdueStatus | null {
   if (score < config.lost_below) return "lost";
   if (score < config.cold_below) return "cold";
@@ -121,7 +142,18 @@ function notBeforeNewUntil(t: Thresholds, newUntil: number): Thresholds {
   return { warm: t.warm + delta, cold: t.cold + delta, lost: t.lost + delta };
 }
 
-export function classify(days: readonly number[], today: number, ctx: ClassifyContext): Classification {
+/**
+ * `supplyEnd`: the day the customer's longest-lasting supply runs out, by their replenishment
+ * reminders (supply.ts), or null when they have none. While it lasts they are not overdue, whatever
+ * their rhythm or the model says: the reminders and the lifecycle agree that a customer who still has
+ * lenses is not missed. Once it ran out, an overdue status counts from that day.
+ */
+export function classify(
+  days: readonly number[],
+  today: number,
+  ctx: ClassifyContext,
+  supplyEnd: number | null = null,
+): Classification {
   const { config, shopGap, fit } = ctx;
   const n = days.length;
   const first = days[0]!;
@@ -147,7 +179,7 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     p = pAlive(fit.params, s);
     expected90 = expectedPurchases(fit.params, s, EXPECTED_HORIZON_DAYS / DAYS_PER_WEEK);
   }
-  if (fit === null || (fit.degenerate !== null && ratesDegenerate(fit.params))) {
+  if (fit === null || followsRhythm(fit)) {
     const t = notBeforeNewUntil(rhythmThresholds(gap, config), newUntil);
     overdue = overdueByDays(daysSinceLast, t);
     sinceDay = overdue === null ? (n === 1 ? first : last) : last + Math.ceil(t[overdue]);
@@ -161,23 +193,41 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
   } else {
     const s = summaryInWeeks(days, today);
     score = bgnbdScore(fit, s);
-    overdue = daysSinceLast < newUntil ? null : overdueByScore(score, config);
+    overdue =
+      daysSinceLast < newUntil ? null : withinFloors(overdueByScore(score, config), daysSinceLast, config);
     if (overdue === null) {
       sinceDay = n === 1 ? first : last;
     } else {
-      const crossedDay = (threshold: number) => {
+      const crossedDay = (status: OverdueStatus) => {
+        const threshold = { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[
+          status
+        ];
         const crossed = first + Math.ceil(crossingAge(fit, s, threshold) * DAYS_PER_WEEK - 1e-9);
-        return Math.min(today, Math.max(last + Math.ceil(newUntil), crossed));
+        const floor = last + Math.max(Math.ceil(newUntil), config.min_days[status]);
+        return Math.min(today, Math.max(floor, crossed));
       };
-      sinceDay = crossedDay(
-        { warm: config.warm_below, cold: config.cold_below, lost: config.lost_below }[overdue],
-      );
-      lapsedDay = crossedDay(config.warm_below);
+      sinceDay = crossedDay(overdue);
+      lapsedDay = crossedDay("warm");
     }
     if (overdue === null && n >= 2 && !cameBackNew) {
       const before = summaryInWeeks(days.slice(0, n - 1), last);
-      wonBackFrom = overdueByScore(bgnbdScore(fit, before), config);
+      wonBackFrom = withinFloors(
+        overdueByScore(bgnbdScore(fit, before), config),
+        last - days[n - 2]!,
+        config,
+      );
     }
+  }
+
+  const supplyUntil = supplyEnd !== null && supplyEnd > today ? supplyEnd : null;
+  const heldBySupply = overdue !== null && supplyUntil !== null;
+  if (heldBySupply) {
+    overdue = null;
+    sinceDay = n === 1 ? first : last;
+  } else if (overdue !== null && supplyEnd !== null) {
+    // Overdue no sooner than the day the supply ran out.
+    sinceDay = Math.max(sinceDay, supplyEnd);
+    lapsedDay = Math.max(lapsedDay!, supplyEnd);
   }
 
   let status: LifecycleStatus;
@@ -202,5 +252,7 @@ export function classify(days: readonly number[], today: number, ctx: ClassifyCo
     score,
     wonBackFrom,
     lapsedDay: overdue === null ? null : lapsedDay,
+    supplyUntil,
+    heldBySupply,
   };
 }

@@ -23,6 +23,8 @@ export interface LostRow {
   p_alive: number | null;
   expected_purchases_90d: number | null;
   next_contact_on: string | null;
+  /** The day their supply runs out by their replenishment reminders, when it still lasts (supply.ts). */
+  supply_until: string | null;
 }
 
 /** The listing's columns, in order (one place for the CSV, the JSON and the rows). */
@@ -41,6 +43,7 @@ const LOST_COLUMNS = [
   ["p_alive", "l.p_alive"],
   ["expected_purchases_90d", "l.expected_purchases_90d"],
   ["next_contact_on", "l.next_contact_on"],
+  ["supply_until", "l.supply_until"],
 ] as const satisfies Columns<keyof LostRow>;
 
 export const LOST_KEYS = keysOf(LOST_COLUMNS);

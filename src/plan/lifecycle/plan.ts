@@ -8,11 +8,19 @@ import type { Db } from "../../store/open.js";
 import { nowIso } from "../../time.js";
 import { dayString, makeDayOf } from "../days.js";
 import { currentSlot, nextSlot } from "../winback/cadence.js";
-import { fitBgnbd, groupSummaries, type BgnbdFit, type BgnbdParams } from "./bgnbd.js";
+import {
+  degeneracy,
+  fitBgnbd,
+  followsRhythm,
+  groupSummaries,
+  type BgnbdFit,
+  type BgnbdParams,
+} from "./bgnbd.js";
 import { classify, FALLBACK_GAP_DAYS, STATUSES, type LifecycleStatus } from "./classify.js";
 import { RowWriter } from "../../store/rows.js";
 import { readHistories, shopMedianGap, type History } from "./history.js";
 import { summaryInWeeks } from "./summary.js";
+import { readSupplyEnds } from "./supply.js";
 import { secondOrderEstimate, type SecondOrderEstimate } from "./second-order.js";
 
 export interface FitReport {
@@ -25,6 +33,12 @@ export interface FitReport {
   degenerate: boolean;
   /** Why the fit degenerated, or null. */
   message: string | null;
+  /**
+   * What the bgnbd lifecycle sorts customers by instead of P(alive): `rhythm` (the rhythm rules: the
+   * dropout part ran to "everybody drops out", or the purchase rates show no spread either),
+   * `activity_ratio` (the dropout part ran to "nobody drops out"), or null when the fit is used as is.
+   */
+  fallback: "rhythm" | "activity_ratio" | null;
   /** True when this run fitted; false when the stored fit matched the data. */
   refitted: boolean;
   as_of: string;
@@ -37,6 +51,11 @@ export interface LifecycleReport {
   counts: Record<LifecycleStatus, number>;
   /** Customers whose status differs from the stored one (first classifications included). */
   changed: number;
+  /**
+   * Customers who would be warm, cold or lost but whose supply (by their replenishment reminders)
+   * still lasts: they are active (or new), with `supply_until` in their lifecycle row.
+   */
+  held_by_supply: number;
   won_back: {
     /** Customers now won back, and how many of them became so in this run. */
     customers: number;
@@ -96,7 +115,8 @@ export function fitModel(
       logLikelihood: stored.log_likelihood,
       customers: stored.customers,
       evaluations: 0,
-      degenerate: stored.degenerate,
+      // A fit stored before comeback knew a boundary (dropout → 1) is judged again by today's rules.
+      degenerate: stored.degenerate ?? degeneracy(params),
     };
     return { fit, report: fitReport(fit, false, stored.as_of) };
   }
@@ -121,6 +141,7 @@ function fitReport(fit: BgnbdFit, refitted: boolean, asOf: string): FitReport {
     customers: fit.customers,
     degenerate: fit.degenerate !== null,
     message: fit.degenerate,
+    fallback: fit.degenerate === null ? null : followsRhythm(fit) ? "rhythm" : "activity_ratio",
     refitted,
     as_of: asOf,
   };
@@ -142,6 +163,7 @@ interface Row {
   won_back_from: string | null;
   next_contact_on: string | null;
   lapsed_on: string | null;
+  supply_until: string | null;
 }
 
 const COLUMNS = [
@@ -160,6 +182,7 @@ const COLUMNS = [
   "won_back_from",
   "next_contact_on",
   "lapsed_on",
+  "supply_until",
 ] as const satisfies readonly (keyof Row)[];
 
 /** Rounds stored reals so that the same inputs always give byte-identical rows. */
@@ -183,6 +206,8 @@ export function planLifecycle(
     const shopGap = shopMedianGap(histories);
     const model = config.lifecycle.model;
     const fitted = model === "bgnbd" ? fitModel(db, config, now, { histories }) : { fit: null, report: null };
+    // The reminders this plan has just planned (runPlan plans them first, in the same transaction).
+    const supplyEnds = readSupplyEnds(db);
     const secondOrder = secondOrderEstimate(histories, today, config.lifecycle.new_until_quantile);
     const ctx = {
       config: config.lifecycle,
@@ -210,6 +235,7 @@ export function planLifecycle(
 
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<LifecycleStatus, number>;
     let changed = 0;
+    let heldBySupply = 0;
     let wonBackNew = 0;
     const wonBackOrders: number[] = [];
     const upsert = new RowWriter(
@@ -218,7 +244,8 @@ export function planLifecycle(
       COLUMNS.length + 1,
     );
     for (const h of histories) {
-      const c = classify(h.days, today, ctx);
+      const c = classify(h.days, today, ctx, supplyEnds.get(h.customerId) ?? null);
+      if (c.heldBySupply) heldBySupply += 1;
       const since = dayString(c.sinceDay);
       let nextContact: string | null = null;
       const slot = currentSlot(c.status, c.sinceDay, today, config.winback);
@@ -244,6 +271,7 @@ export function planLifecycle(
         won_back_from: c.wonBackFrom,
         next_contact_on: nextContact,
         lapsed_on: c.lapsedDay === null ? null : dayString(c.lapsedDay),
+        supply_until: c.supplyUntil === null ? null : dayString(c.supplyUntil),
       };
       counts[c.status] += 1;
       const before = existing.get(h.customerId);
@@ -275,6 +303,7 @@ export function planLifecycle(
       customers: histories.length,
       counts,
       changed,
+      held_by_supply: heldBySupply,
       won_back: {
         customers: wonBackOrders.length,
         new: wonBackNew,
