@@ -130,7 +130,14 @@ describe("changing the cart", () => {
     const body = await openPage();
     const later = csrfOf(body, `../c/${link("cart", seeded.anna)}/later`);
     const bens = csrfOf(await openPage(cartUrl(seeded.ben)), `../c/${link("cart", seeded.ben)}`);
-    for (const fields of [{}, { csrf: "" }, { csrf: later }, { csrf: bens }, { csrf: "A".repeat(22) }]) {
+    const forms: Record<string, string>[] = [
+      {},
+      { csrf: "" },
+      { csrf: later },
+      { csrf: bens },
+      { csrf: "A".repeat(22) },
+    ];
+    for (const fields of forms) {
       const page = await post(cartUrl(), { ...fields, action: "confirm" });
       expect(page.statusCode).toBe(403);
       expect(page.body).toContain("This link does not work");
