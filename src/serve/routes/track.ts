@@ -83,12 +83,12 @@ export async function registerTrackRoutes(app: FastifyInstance, ctx: ServeContex
   app.get<{ Params: TokenParams }>("/o/:token", async (request, reply) => {
     const claims = check(request.params.token, "open");
     if (claims) record(request, claims, "opened", {});
+    // The pixel sits in an email, so in another origin's page (webmail): helmet's same-origin
+    // resource policy made the browser refuse it (ERR_BLOCKED_BY_RESPONSE.NotSameOrigin).
     return reply
       .header("Cache-Control", "no-store, no-cache, must-revalidate, private")
       .header("Pragma", "no-cache")
       .header("Expires", "0")
-      // The pixel sits in an email, so in another origin's page (webmail): helmet's same-origin
-      // policy made the browser refuse it (ERR_BLOCKED_BY_RESPONSE.NotSameOrigin).
       .header("Cross-Origin-Resource-Policy", "cross-origin")
       .type("image/gif")
       .send(PIXEL_GIF);
