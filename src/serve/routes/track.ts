@@ -9,9 +9,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { verifyLink, type LinkClaims, type LinkPurpose } from "../../links/token.js";
-import { recordEvent } from "../../track/events.js";
 import { isHttpUrl, verifyTarget } from "../../track/click.js";
 import { machineReason } from "../../track/machine.js";
+import { eventsOf } from "../event-queue.js";
 import type { ServeContext } from "../context.js";
 
 /** A transparent 1×1 GIF (43 bytes). */
@@ -62,7 +62,8 @@ export async function registerTrackRoutes(app: FastifyInstance, ctx: ServeContex
       sentAt: claims.sentAt,
       at,
     });
-    recordEvent(ctx.db, {
+    // Through serve's event queue: a pixel or a redirect never waits for the batch's write lock.
+    eventsOf(ctx).add({
       outboxId: claims.outboxId,
       customerId: claims.customerId,
       kind,
