@@ -125,8 +125,26 @@ describe("comeback serve", () => {
     // No address, name or token in what it printed.
     expect(server.output()).not.toMatch(/@|cart\.\d|unsub\./);
 
-    // The operator's list, from a config naming the demo's database.
-    writeFileSync(join(dir, "comeback.yaml"), "database: comeback-demo.db\n");
+    // The operator's list, from a config naming the demo's database; and the operator's email, delivered
+    // by the next send into the outbox folder.
+    writeFileSync(
+      join(dir, "comeback.yaml"),
+      "database: comeback-demo.db\nsecret: ${COMEBACK_SECRET}\noperator:\n  email: Owner <owner@shop.example>\n",
+    );
+    const sent = await run(["send", "--now", "2026-03-02T10:00:00Z"], {
+      cwd: dir,
+      env: { COMEBACK_SECRET: "demo-secret-NOT-FOR-PRODUCTION-0123456789" },
+    });
+    expect(sent.code, sent.stderr).toBe(0);
+    const operatorEmail = readFileSync(join(outbox, "reorder_1.eml"), "utf8");
+    expect(operatorEmail).toMatch(/^To: .*owner@shop\.example>?$/m);
+    const text = Buffer.from(
+      /Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(operatorEmail)![1]!,
+      "base64",
+    ).toString("utf8");
+    expect(text).toMatch(/^Please call .+ about reorder 1: they confirmed the cart of 2026-W10/);
+    expect(text).toContain("comeback reorders done 1");
+    expect(query(db, "SELECT state FROM outbox WHERE kind = 'reorder'")).toEqual([{ state: "sent" }]);
     const listed = await run(["reorders", "--json"], { cwd: dir });
     expect(listed.code, listed.stderr).toBe(0);
     const reorders = JSON.parse(listed.stdout) as {

@@ -564,3 +564,20 @@ describe("who viewed the cart page", () => {
     expect(viewed()).toEqual([{ machine: 1, detail: '{"machine":"too soon"}' }]);
   });
 });
+
+describe("behind a reverse proxy (serve.trust_proxy)", () => {
+  it("limits each customer's address from X-Forwarded-For, not the proxy's", async () => {
+    const get = (server: FastifyInstance, ip: string) =>
+      server
+        .inject({ method: "GET", url: "/c/nothing", headers: { "x-forwarded-for": ip } })
+        .then((r) => r.statusCode);
+    const trusting = await buildApp(serveContext(seeded), { rateLimitPerMinute: 1, trustProxy: true });
+    expect([await get(trusting, "203.0.113.1"), await get(trusting, "203.0.113.2")]).toEqual([403, 403]);
+    expect(await get(trusting, "203.0.113.1")).toBe(429);
+    await trusting.close();
+    // Not trusting: the header is anyone's to write, so every request counts for the proxy's address.
+    const plain = await buildApp(serveContext(seeded), { rateLimitPerMinute: 1 });
+    expect([await get(plain, "203.0.113.1"), await get(plain, "203.0.113.2")]).toEqual([403, 429]);
+    await plain.close();
+  });
+});
