@@ -97,6 +97,8 @@ const STEPS = [
   ...PLAN_STEPS,
   // prettier-ignore
   { name: "deliver", about: "10,000 carts rendered and sent (SMTP sink, outbox folder)", needs: [], cli: true, run: (ctx) => import("./deliver.mjs").then((m) => m.deliverStep(ctx, result, target)) },
+  // prettier-ignore
+  { name: "serve", about: "the cart page at 200/s for 30 s while weekly runs write (autocannon)", needs: [], cli: true, run: (ctx) => import("./serve.mjs").then((m) => m.serveStep(ctx, result, target)) },
 ];
 
 /** A step's outcome. status: ok | failed | skipped; null figures print as "–". */

@@ -26,6 +26,10 @@ import { registerInit } from "./commands/init.js";
 import { registerUnsubscribe } from "./commands/unsubscribe.js";
 import { registerUnlock } from "./run-lock.js";
 import { registerRules } from "./commands/rules.js";
+import { parsePort, registerServe } from "./commands/serve.js";
+import { registerReorders } from "./commands/reorders.js";
+import { registerFollowups } from "./commands/followups.js";
+import { registerReport } from "./commands/report.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
 
@@ -64,6 +68,8 @@ Examples:
   comeback preview cart --customer C001 --out cart.html
   comeback remind show --customer C001       why a reminder is due when it is
   comeback unsubscribe anna@example.com      stop marketing email to an address
+  comeback serve                             the cart page the emails link to (confirm, postpone, unsubscribe)
+  comeback reorders                          the carts customers confirmed: whom to call, what to order
 
 Every command has --help with examples. --quiet prints only errors (and what --json or --csv - asks
 for); -v adds the logs on stderr; log.file in the config always gets them.
@@ -144,6 +150,11 @@ Examples:
     .command("demo")
     .description("run comeback on the shipped example exports, with built-in defaults")
     .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
+    .option(
+      "--port <number>",
+      "the port `comeback serve --demo` will listen on: the emails link there",
+      "8080",
+    )
     .addHelpText(
       "after",
       `
@@ -152,22 +163,27 @@ Imports the example exports shipped with comeback, plans and runs the Monday bat
 
 Examples:
   comeback demo                              in an empty folder: comeback-demo.db and outbox/ appear there
-  comeback demo --db /tmp/demo.db`,
+  comeback demo --db /tmp/demo.db
+  comeback demo --port 3000                  then: comeback serve --demo --port 3000`,
     )
-    .action(async (flags: { db: string }, command: Command) => {
+    .action(async (flags: { db: string; port: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const { runDemo } = await import("./commands/demo.js");
       await runDemo(
-        { db: flags.db },
+        { db: flags.db, port: parsePort(flags.port) },
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });
 
+  registerServe(program);
+  registerReorders(program);
   registerPlan(program);
   registerDue(program);
   registerRemind(program);
   registerWeekly(program);
   registerSend(program);
+  registerFollowups(program);
+  registerReport(program);
   registerPreview(program);
   registerInit(program);
   registerLifecycleCommands(program);

@@ -317,6 +317,32 @@ const configObject = z.strictObject({
     }),
     {},
   ),
+  // `comeback serve` (issue 18): requests per minute and client address before 429 (0: no limit), and
+  // whether to read the client's address from X-Forwarded-For of a reverse proxy on this host.
+  serve: section(
+    z.strictObject({
+      rate_limit_per_minute: z.number().int().min(0).default(120),
+      trust_proxy: z.boolean().default(false),
+    }),
+    {},
+  ),
+  // Hold-out groups (issue 18): this share of the customers with a new cart and an address gets no
+  // cart email that week, so the report can measure what the emails add. 0: none held out.
+  // Follow-ups for silence (issue 18, src/deliver/followups.ts): at most one per stage per cart email,
+  // this many days after the last thing the customer did. Work only with links.base_url (tracking).
+  followups: section(
+    z.strictObject({
+      enabled: z.boolean().default(true),
+      not_opened_days: z.number().min(1).max(60).default(3),
+      not_clicked_days: z.number().min(1).max(60).default(4),
+      no_decision_days: z.number().min(1).max(60).default(3),
+    }),
+    {},
+  ),
+  // `comeback report` (issue 18): an order counts as a reorder, and towards the lift, within this many
+  // days after the email (or the held-out cart).
+  report: section(z.strictObject({ days: z.number().int().min(1).max(365).default(30) }), {}),
+  holdout: section(z.strictObject({ share: z.number().min(0).max(0.5).default(0.1) }), {}),
   secret: z.string().nullable().default(null),
   locale: z
     .string()

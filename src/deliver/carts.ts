@@ -183,19 +183,29 @@ export function assembleCarts(
   return { created, existing };
 }
 
-/** The stored carts of a week, with their items, for the operator's digest. */
+const NOT_HELD_OUT = "id NOT IN (SELECT cart_id FROM holdout WHERE held_out = 1)";
+
+/**
+ * The stored carts of a week, with their items, for the operator's digest. Carts of the hold-out
+ * group are left out: an operator who called those customers about them would spoil the comparison.
+ */
 export function cartsOfWeek(
   db: Db,
   week: string,
   max: number,
 ): { carts: (Cart & { id: number })[]; count: number } {
   const count =
-    db.prepare<[string], number>("SELECT count(*) FROM carts WHERE week = ?").pluck().get(week) ?? 0;
+    db
+      .prepare<[string], number>(`SELECT count(*) FROM carts WHERE week = ? AND ${NOT_HELD_OUT}`)
+      .pluck()
+      .get(week) ?? 0;
   const carts = db
     .prepare<
       [string, number],
       { id: number; customer_id: number; currency: string | null; total_minor: number | null }
-    >("SELECT id, customer_id, currency, total_minor FROM carts WHERE week = ? ORDER BY id LIMIT ?")
+    >(
+      `SELECT id, customer_id, currency, total_minor FROM carts WHERE week = ? AND ${NOT_HELD_OUT} ORDER BY id LIMIT ?`,
+    )
     .all(week, max);
   const items = db.prepare<[number], CartItem>(
     `SELECT group_key, sku, product_name AS name, quantity, unit_price_minor, currency,

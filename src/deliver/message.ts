@@ -10,6 +10,8 @@ import type { Cart, CartItem } from "./carts.js";
 import { composeEmail, messageIdFor, type Mailbox } from "./mime.js";
 import type { Renderer, RenderedEmail } from "./render.js";
 import { unsubscribeToken } from "./unsubscribe.js";
+import { linkExpiry, signLink } from "../links/token.js";
+import { clickUrl, isHttpUrl, pixelUrl } from "../track/click.js";
 import { dayString, localDayOf } from "../plan/days.js";
 import type { FavouriteProduct } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -33,6 +35,8 @@ export interface CartPayload {
   total_minor: number | null;
   /** The customer's newest order when the cart was made (absent in carts queued before it was kept). */
   last_order_at?: string;
+  /** Items postponed on serve's cart page, not due yet: "saved for later" (absent when none). */
+  wishlist?: { name: string; until: string }[];
 }
 
 /** What a win-back email (`winback-warm`, `-cold`, `-lost`) is rendered from. */
@@ -121,6 +125,11 @@ export interface MessageSettings {
   /** null: marketing messages can't be built (requireSecret says why). */
   secret: string | null;
   defaultLocale: string;
+  /**
+   * `links.base_url` and `links.expiry_days`: where `comeback serve` is reached, for the cart page,
+   * one-click unsubscribe, the open pixel and click redirects; null when links.base_url is unset.
+   */
+  serve: { baseUrl: string; expiryDays: number } | null;
 }
 
 /** Link templates are compiled once, without HTML escaping: their values are URL-encoded instead. */
@@ -136,6 +145,10 @@ export function messageSettings(config: Config, secret: string | null): MessageS
     unsubscribeLink: compileLink(config.links.unsubscribe),
     secret,
     defaultLocale: config.locale,
+    serve:
+      config.links.base_url === null
+        ? null
+        : { baseUrl: config.links.base_url, expiryDays: config.links.expiry_days },
   };
 }
 
@@ -213,6 +226,36 @@ export interface MessageInput {
   marketing: boolean;
   recipient: string;
   payload: unknown;
+  /** The outbox row and its customer: serve's links are signed for them (absent: no serve links). */
+  outboxId?: number;
+  customerId?: number | null;
+}
+
+/** serve's links in one message: the cart page (cart emails) and one-click unsubscribe. */
+export interface ServeLinks {
+  cart: string;
+  unsubscribe: string;
+}
+
+/**
+ * The signed links to `comeback serve` (issue 18) for one outbox row, valid `links.expiry_days`
+ * after `now`; null without `links.base_url`, a secret, or the row and customer to bind them to
+ * (a preview of a cart not queued yet): the message then keeps links.cart / links.unsubscribe.
+ */
+export function serveLinks(settings: MessageSettings, input: MessageInput, now: string): ServeLinks | null {
+  if (settings.serve === null || settings.secret === null) return null;
+  const base = settings.serve.baseUrl;
+  if (input.outboxId === undefined || input.customerId === undefined || input.customerId === null)
+    return null;
+  const claims = {
+    outboxId: input.outboxId,
+    customerId: input.customerId,
+    expiresAt: linkExpiry(Date.parse(now) / 1000, settings.serve.expiryDays),
+  };
+  return {
+    cart: `${base}/c/${signLink(settings.secret, { ...claims, purpose: "cart" })}`,
+    unsubscribe: `${base}/u/${signLink(settings.secret, { ...claims, purpose: "unsub" })}`,
+  };
 }
 
 /** Builds the email for one outbox row. `now` is the Date header. */
@@ -228,15 +271,17 @@ export function buildMessage(
   let locale: string | null = null;
   let toName = "";
   const customer = (input.payload as { customer?: CartPayload["customer"] }).customer;
+  const served = customer ? serveLinks(settings, input, now) : null;
   if (customer) {
     // A message to a customer (a cart, a win-back): their language and name.
     locale = customer.locale;
     toName = customer.name ?? "";
     context = { ...(input.payload as Record<string, unknown>), shop, greeting_name: greetingName(customer) };
-    if (input.kind === "cart") {
+    // A follow-up (src/deliver/followups.ts) carries the cart email's payload: the same words and link.
+    if (input.kind === "cart" || input.kind === "followup") {
       const cart = input.payload as CartPayload;
       Object.assign(context, cartWords(cart, dayString(localDayOf(now, settings.zone))));
-      context.cart_url = cartUrl(settings, cart);
+      context.cart_url = served ? served.cart : cartUrl(settings, cart);
     }
   } else {
     context = { ...(input.payload as Record<string, unknown>), shop };
@@ -245,6 +290,7 @@ export function buildMessage(
   if (input.marketing) {
     if (settings.secret === null) throw new Error("buildMessage: marketing email without a secret");
     const links = unsubscribeLinks(settings, input.recipient, settings.secret);
+    if (served) links.https = served.unsubscribe;
     context.unsubscribe_url = links.https ?? links.mailto;
     headers.push([
       "List-Unsubscribe",
@@ -252,6 +298,7 @@ export function buildMessage(
     ]);
     if (links.https) headers.push(["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"]);
   }
+  if (customer) addTracking(context, input, customer.id, settings, now);
   const rendered = renderer.render(input.kind, locale, context);
   const domain = settings.from.address.split("@")[1]!;
   const messageId = messageIdFor(input.key, domain);
@@ -266,6 +313,43 @@ export function buildMessage(
     headers,
   });
   return { raw, messageId, envelope: { from: settings.from.address, to: input.recipient }, rendered };
+}
+
+/**
+ * Tracking for an email to a customer (issue 18), when `links.base_url` is set: the open pixel
+ * (`tracking_pixel_url`, which the layout puts at the end of the HTML) and the links the email offers
+ * (the cart button, items' and favourite products' `url` when they have one) wrapped in signed click
+ * redirects. Never the unsubscribe link: it must work without serve's redirect and must not count as
+ * interest. Links expire `links.expiry_days` after the email is built.
+ */
+export function addTracking(
+  context: Record<string, unknown>,
+  input: MessageInput,
+  customerId: number,
+  settings: MessageSettings,
+  now: string,
+): void {
+  const tracking = settings.serve;
+  if (!tracking || settings.secret === null || input.outboxId === undefined || !input.marketing) return;
+  const secret = settings.secret;
+  const claims = {
+    outboxId: input.outboxId,
+    customerId,
+    expiresAt: linkExpiry(Date.parse(now) / 1000, tracking.expiryDays),
+  };
+  const wrap = (url: unknown) =>
+    typeof url === "string" && isHttpUrl(url) ? clickUrl(tracking.baseUrl, secret, claims, url) : url;
+  context.tracking_pixel_url = pixelUrl(tracking.baseUrl, secret, claims);
+  if (context.cart_url) context.cart_url = wrap(context.cart_url);
+  for (const key of ["items", "favourite_products"]) {
+    const list = context[key];
+    if (!Array.isArray(list)) continue;
+    context[key] = list.map((item: Record<string, unknown>) =>
+      item && typeof item === "object" && typeof item.url === "string"
+        ? { ...item, url: wrap(item.url) }
+        : item,
+    );
+  }
 }
 
 export function cartPayload(

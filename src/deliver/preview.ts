@@ -35,14 +35,17 @@ export function previewEmail(
   now: string,
 ): Preview {
   const week = isoWeekOf(now, config.timezone);
-  const stored = db.prepare<[string], { payload: string; recipient: string | null }>(
-    "SELECT payload, recipient FROM outbox WHERE idempotency_key = ?",
-  );
+  const stored = db.prepare<
+    [string],
+    { id: number; customer_id: number | null; payload: string; recipient: string | null }
+  >("SELECT id, customer_id, payload, recipient FROM outbox WHERE idempotency_key = ?");
   let key: string;
   let recipient: string;
   let payload: unknown;
   let queued = false;
   let who: CustomerKeys | null = null;
+  // serve's signed links need the outbox row: a cart not queued yet previews with links.cart instead.
+  let outboxRow: { outboxId?: number; customerId?: number | null } = {};
   if (kind === "cart") {
     if (customerId === undefined) throw new UsageError("preview cart needs --customer ID|EMAIL");
     const found = resolveCustomer(db, customerId);
@@ -60,6 +63,7 @@ export function previewEmail(
     if (row) {
       payload = JSON.parse(row.payload);
       queued = true;
+      outboxRow = { outboxId: row.id, customerId: row.customer_id };
     } else {
       const [cart] = [...draftCarts(db, week, { defaultCurrency: config.currency, customerId: customer.id })];
       if (!cart) {
@@ -78,7 +82,7 @@ export function previewEmail(
     recipient = config.operator.email?.address ?? "operator@invalid.example";
   }
   const message = buildMessage(
-    { key, kind, marketing: kind === "cart", recipient, payload },
+    { key, kind, marketing: kind === "cart", recipient, payload, ...outboxRow },
     setup.renderer,
     setup.settings,
     now,

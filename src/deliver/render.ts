@@ -119,7 +119,7 @@ export function pluralForm(locale: string, count: number, forms: Record<string, 
 
 const SAFE_LINK = /^(https?:|mailto:)/i;
 
-function registerHelpers(env: typeof Handlebars, locale: string): void {
+export function registerHelpers(env: typeof Handlebars, locale: string): void {
   env.registerHelper("money", (minor: unknown, currency: unknown) =>
     typeof minor === "number" && typeof currency === "string" && currency !== ""
       ? formatMoney(locale, minor, currency)
@@ -160,7 +160,7 @@ export function normalizeLocale(tag: string | null | undefined): string | null {
   });
 }
 
-function candidates(locale: string | null | undefined, fallback: string): string[] {
+export function candidates(locale: string | null | undefined, fallback: string): string[] {
   const out: string[] = [];
   for (const tag of [normalizeLocale(locale), normalizeLocale(fallback)]) {
     if (!tag) continue;
@@ -180,9 +180,9 @@ function splitName(file: string): [string, string] | null {
 }
 
 /** The files of one folder by name and locale ("" for the default). */
-type Folder = Map<string, Map<string, string>>;
+export type Folder = Map<string, Map<string, string>>;
 
-function readFolder(dir: string): Folder {
+export function readFolder(dir: string): Folder {
   const folder: Folder = new Map();
   let files: string[];
   try {
@@ -201,7 +201,7 @@ function readFolder(dir: string): Folder {
   return folder;
 }
 
-function pick(byLocale: Map<string, string> | undefined, locale: string): string | undefined {
+export function pick(byLocale: Map<string, string> | undefined, locale: string): string | undefined {
   if (!byLocale) return undefined;
   const base = locale.split("-")[0]!;
   return byLocale.get(locale) ?? byLocale.get(base) ?? byLocale.get("");

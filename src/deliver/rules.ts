@@ -92,7 +92,8 @@ export class Rules {
 
   /** Why a queued cart or win-back mail should no longer go, or null when its reason still holds. */
   private purposeGone(row: OutboxRow, customerId: number, now: string): Decision | null {
-    const cart = row.kind === "cart";
+    // A follow-up carries its cart email's payload: it goes only while the cart would.
+    const cart = row.kind === "cart" || row.kind === "followup";
     const winback = row.kind.startsWith("winback");
     if (!cart && !winback) return null;
     const payload = JSON.parse(row.payload) as PurposePayload;

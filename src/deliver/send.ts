@@ -11,6 +11,7 @@ import type { Db } from "../store/open.js";
 import { addHours } from "./clock.js";
 import { buildMessage, type MessageSettings, type OutgoingMessage } from "./message.js";
 import { Outbox, type OutboxRow } from "./outbox.js";
+import { recordEvent } from "../track/events.js";
 import type { Renderer } from "./render.js";
 import { Rules, type Decision, type RuleSettings } from "./rules.js";
 import { answerShape, type FaultScope } from "./smtp-answer.js";
@@ -158,6 +159,12 @@ export async function sendDue(db: Db, options: SendOptions): Promise<SendReport>
   let attempted = 0;
   let done = 0;
   const streak: Streak = { shape: "", entries: [] };
+  // The server accepted it: marked sent and recorded `delivered` (issue 18) in one transaction, so
+  // the report's funnel never has a sent message without its delivery, or the other way round.
+  const markSent = db.transaction((row: OutboxRow, messageId: string, response: string, at: string) => {
+    outbox.markSent(row.id, messageId, response, at);
+    recordEvent(db, { outboxId: row.id, customerId: row.customer_id, kind: "delivered", at });
+  });
   const rows = dueRows(outbox, options);
   const prepare = (): Prepared | null => {
     const next = rows.next();
@@ -192,7 +199,7 @@ export async function sendDue(db: Db, options: SendOptions): Promise<SendReport>
         // wire, so the rendering overlaps the server's work rather than delaying it.
         if (transport.turnsToStart > 0) await turns(transport.turnsToStart);
         next = prepare();
-        recordResult(current, await sending, outbox, options, report, streak);
+        recordResult(current, await sending, outbox, options, report, streak, markSent);
         // The answer may have suppressed an address or counted against the cap: check again.
         if (next !== null && next.row.recipient === current.row.recipient)
           next = prepareOne(next.row, rules, options);
@@ -256,6 +263,8 @@ function prepareOne(row: OutboxRow, rules: Rules, options: SendOptions): Prepare
             marketing: row.marketing === 1,
             recipient: row.recipient!,
             payload: JSON.parse(row.payload),
+            outboxId: row.id,
+            customerId: row.customer_id,
           },
           options.renderer,
           options.settings,
@@ -328,12 +337,13 @@ function recordResult(
   options: SendOptions,
   report: SendReport,
   streak: Streak,
+  markSent: (row: OutboxRow, messageId: string, response: string, at: string) => void,
 ): void {
   const { row } = prepared;
   const message = prepared.message!;
   const after = options.now();
   if (result.status === "sent") {
-    outbox.markSent(row.id, message.messageId, result.response, after);
+    markSent(row, message.messageId, result.response, after);
     report.sent++;
     streak.entries = [];
     tell(options, row, "sent");

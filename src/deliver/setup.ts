@@ -25,6 +25,27 @@ export function shippedTemplatesDir(): string {
   return join(packageRoot(), "templates");
 }
 
+/**
+ * Message kinds newer than a shop's own copy of the templates (`reorder`, issue 18) render from the
+ * shipped templates until the shop adds its own: a copy made by an older `comeback init` must not
+ * stop the operator's emails.
+ */
+const SHIPPED_FALLBACK_KINDS = ["reorder"];
+
+function withShippedKinds(renderer: Renderer, locale: string): Renderer {
+  const missing = SHIPPED_FALLBACK_KINDS.filter((kind) => !renderer.kinds.includes(kind));
+  if (missing.length === 0) return renderer;
+  let shipped: Renderer | null = null;
+  return {
+    kinds: [...renderer.kinds, ...missing],
+    render(kind, wanted, context) {
+      if (!missing.includes(kind)) return renderer.render(kind, wanted, context);
+      shipped ??= createRenderer({ dir: shippedTemplatesDir(), defaultLocale: locale });
+      return shipped.render(kind, wanted, context);
+    },
+  };
+}
+
 export interface DeliverySetup {
   renderer: Renderer;
   settings: MessageSettings;
@@ -54,10 +75,10 @@ export function deliverySetup(
       "delivery.smtp.password is not set (or the environment variable it names is unset): write password: ${COMEBACK_SMTP_PASSWORD} and set that variable",
     );
   }
-  const renderer = createRenderer({
-    dir: config.templates.dir ?? shippedTemplatesDir(),
-    defaultLocale: config.locale,
-  });
+  const renderer = withShippedKinds(
+    createRenderer({ dir: config.templates.dir ?? shippedTemplatesDir(), defaultLocale: config.locale }),
+    config.locale,
+  );
   for (const kind of ["cart", "digest"]) {
     if (!renderer.kinds.includes(kind)) {
       throw new ConfigError(

@@ -19,6 +19,9 @@ import {
 } from "./message.js";
 
 import { Outbox } from "./outbox.js";
+import { isHeldOut } from "./holdout.js";
+import { withWishlist } from "../answers/postpone.js";
+import { dayString, localDayOf } from "../plan/days.js";
 import { runPlan, type PlanReport } from "../plan/run.js";
 import { dueTasksForDigest, dueWinbackEmails, withFavourites } from "../plan/winback/due.js";
 import type { TaskRow } from "../plan/winback/tasks.js";
@@ -47,6 +50,8 @@ export interface QueueReport {
   week: string;
   carts_new: number;
   carts_existing: number;
+  /** New carts of customers in this week's hold-out group: recorded, not mailed (src/deliver/holdout.ts). */
+  held_out: number;
   queued: number;
   /** Emails to customers (carts and win-back) queued by this run with an address: what the surge check weighs. */
   customer_messages: number;
@@ -78,7 +83,15 @@ export interface QueueOptions {
 
 type QueueConfig = Pick<
   Config,
-  "currency" | "operator" | "timezone" | "winback" | "replenishment" | "delivery"
+  | "currency"
+  | "operator"
+  | "timezone"
+  | "winback"
+  | "replenishment"
+  | "delivery"
+  | "holdout"
+  | "secret"
+  | "consent"
 >;
 
 /**
@@ -102,6 +115,7 @@ export function queueWeek(
     week: week.week,
     carts_new: created.length,
     carts_existing: existing,
+    held_out: 0,
     queued: 0,
     customer_messages: 0,
     winback: {
@@ -128,10 +142,20 @@ export function queueWeek(
     digest: "no operator.email",
     messages: [],
   };
+  const holdout = holdoutGroup(db, config, week.week, now);
   for (const cart of created) {
     const row = customer.get(cart.customer_id)!;
+    if (holdout(cart)) {
+      report.held_out++;
+      continue;
+    }
     const key = `cart:${cart.customer_id}:${week.week}`;
-    const payload = cartPayload(cart, week, row);
+    // The items the customer postponed on the cart page and still waits for (issue 18).
+    const payload = withWishlist(
+      db,
+      cartPayload(cart, week, row),
+      dayString(localDayOf(now, config.timezone)),
+    );
     if (
       outbox.enqueue(
         { key, kind: "cart", marketing: true, customerId: cart.customer_id, recipient: row.email, payload },
@@ -180,6 +204,40 @@ export function queueWeek(
     }
   }
   return report;
+}
+
+/**
+ * The hold-out decision for each new cart of a customer the email could reach (an address, no
+ * opt-out, not suppressed; an opt-in with consent.require_opt_in), recorded in `holdout` with the cart, so the
+ * report knows both groups. Returns whether the cart is held out. Without a secret (a run that
+ * cannot send marketing email anyway) nobody is held out and nothing is recorded.
+ */
+function holdoutGroup(
+  db: Db,
+  config: Pick<Config, "holdout" | "secret" | "consent">,
+  week: string,
+  now: string,
+): (cart: { id: number; customer_id: number }) => boolean {
+  const { secret } = config;
+  const share = config.holdout.share;
+  // Eligible: a customer the cart email could reach. Those who opted out or whose address is
+  // suppressed would get nothing either way: counting them would only dilute both groups.
+  const reachable = db
+    .prepare<[number], number>(
+      `SELECT 1 FROM customers c WHERE c.id = ? AND c.email IS NOT NULL AND coalesce(c.accepts_marketing, 1) <> 0
+          AND ${config.consent.require_opt_in ? "c.accepts_marketing = 1 AND" : ""}
+          NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.address = c.email)`,
+    )
+    .pluck();
+  const insert = db.prepare(
+    "INSERT OR IGNORE INTO holdout (cart_id, customer_id, week, held_out, share, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  return (cart) => {
+    if (secret === null || reachable.get(cart.customer_id) === undefined) return false;
+    const held = isHeldOut(secret, cart.customer_id, week, share);
+    insert.run(cart.id, cart.customer_id, week, held ? 1 : 0, share, now);
+    return held;
+  };
 }
 
 /**
@@ -291,7 +349,7 @@ export function digestPayload(
     >(
       `SELECT count(DISTINCT coalesce(currency, '')) AS currencies, max(currency) AS currency, sum(total_minor) AS total,
               sum(total_minor IS NULL) AS unknown
-         FROM carts WHERE week = ?`,
+         FROM carts WHERE week = ? AND id NOT IN (SELECT cart_id FROM holdout WHERE held_out = 1)`,
     )
     .get(week.week)!;
   const single = totals.currencies === 1 && totals.unknown === 0;
@@ -408,6 +466,8 @@ export interface WeeklyReport {
   dry_run: boolean;
   planned: PlanReport;
   carts: { new: number; existing: number };
+  /** New carts held out this week (the hold-out group): recorded, no email. */
+  held_out: number;
   digest: QueueReport["digest"];
   /** What became of this week's messages: the send report's counts, and how many were queued. */
   messages: { queued: number } & Omit<SendReport, "due" | "suppressed">;
@@ -503,6 +563,7 @@ export async function runWeekly(db: Db, options: WeeklyOptions): Promise<WeeklyR
     dry_run: Boolean(options.dryRun),
     planned,
     carts: { new: queued.carts_new, existing: queued.carts_existing },
+    held_out: queued.held_out,
     digest: queued.digest,
     messages: { queued: queued.queued, ...sendCounts },
     send,
@@ -539,6 +600,7 @@ function queueOrStop(db: Db, options: WeeklyOptions, week: IsoWeek): QueueReport
     const stopped: QueueReport = {
       ...held,
       carts_new: 0,
+      held_out: 0,
       queued: 0,
       customer_messages: 0,
       digest: config.operator.email ? "surge notice" : "no operator.email",

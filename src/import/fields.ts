@@ -39,6 +39,8 @@ export const PRODUCT_FIELDS = [
   "group",
   // The shop system's id of the product variant (Shopify's numeric variant id), for cart links.
   "variant_id",
+  // A picture of the product (an http(s) URL) for the cart page of `comeback serve`.
+  "image_url",
 ] as const;
 
 export const CUSTOMER_FIELDS = [

@@ -86,6 +86,8 @@ export interface ProductRecord {
   daysPerUnit: number | null;
   group: string | null;
   variantId: string | null;
+  /** An http(s) URL of the product's picture; null when none (or not http(s)). */
+  imageUrl: string | null;
 }
 
 export interface CustomerRecord {

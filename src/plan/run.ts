@@ -10,11 +10,14 @@ import type { Db } from "../store/open.js";
 import { planLifecycle, type LifecycleReport } from "./lifecycle/plan.js";
 import { startReplenishment, type ReplenishmentReport } from "./replenishment/plan.js";
 import { planTasks, type TasksReport } from "./winback/tasks.js";
+import { closeFilledReorders } from "../answers/reorders.js";
 
 export interface PlanReport {
   replenishment: ReplenishmentReport;
   lifecycle: LifecycleReport;
   tasks: TasksReport;
+  /** Reorder requests (confirmed carts) that an imported order closed in this plan. */
+  reorders: { closed_by_orders: number };
 }
 
 export async function runPlan(db: Db, config: Config, nowIso: string): Promise<PlanReport> {
@@ -36,8 +39,10 @@ export async function runPlan(db: Db, config: Config, nowIso: string): Promise<P
     }).finish();
     const lifecycle = planLifecycle(db, config, nowIso, histories);
     const tasks = planTasks(db, config, nowIso);
+    // The one place a confirmed cart's loop closes: every import is followed by a plan (weekly plans first).
+    const reorders = { closed_by_orders: closeFilledReorders(db, nowIso) };
     db.exec(nested ? "RELEASE plan" : "COMMIT");
-    return { replenishment, lifecycle, tasks };
+    return { replenishment, lifecycle, tasks, reorders };
   } catch (error) {
     if (db.inTransaction) db.exec(nested ? "ROLLBACK TO plan; RELEASE plan" : "ROLLBACK");
     throw error;

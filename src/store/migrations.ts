@@ -331,6 +331,69 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE customer_lifecycle ADD COLUMN supply_until TEXT;
   `,
+  // 12 (issue 18): the customer's answer on serve's cart page. A product's picture for the page (a
+  // products import's image_url column). A confirmed cart becomes a reorder request for the operator,
+  // one per cart (confirming twice makes one); its items name the purchase whose reminder they answer,
+  // so that reminder is not offered again while the order comes in. A postponed item is kept
+  // (the wishlist) with the day it comes back, or none: "I don't need this any more".
+  `
+  ALTER TABLE products ADD COLUMN image_url TEXT;
+
+  CREATE TABLE reorders (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    cart_id INTEGER NOT NULL UNIQUE REFERENCES carts (id),
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id),    -- the cart email the customer answered
+    currency TEXT,                                       -- of the total; NULL when items mix currencies
+    total_minor INTEGER,                                 -- NULL when a price is unknown
+    status TEXT NOT NULL CHECK (status IN ('open', 'done')),
+    closed_by TEXT CHECK (closed_by IN ('operator', 'order')),
+    closed_order_id INTEGER REFERENCES orders (id),      -- the imported order that closed it
+    created_at TEXT NOT NULL,                            -- UTC: when the customer confirmed
+    closed_at TEXT
+  );
+  CREATE INDEX reorders_open ON reorders (customer_id) WHERE status = 'open';
+
+  CREATE TABLE reorder_items (
+    reorder_id INTEGER NOT NULL REFERENCES reorders (id),
+    group_key TEXT NOT NULL,
+    sku TEXT,
+    product_name TEXT,
+    quantity REAL NOT NULL,                              -- as the customer confirmed it
+    unit_price_minor INTEGER,
+    currency TEXT,
+    purchase_order_id INTEGER REFERENCES orders (id),    -- the purchase whose reminder this answers
+    PRIMARY KEY (reorder_id, group_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX reorder_items_purchase ON reorder_items (purchase_order_id, group_key);
+
+  CREATE TABLE postponements (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    group_key TEXT NOT NULL,
+    purchase_order_id INTEGER REFERENCES orders (id),    -- the purchase whose reminder was moved
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id),   -- the cart email it was postponed from
+    sku TEXT,
+    product_name TEXT,
+    weeks INTEGER,                                       -- 1, 2, 4; NULL: not needed any more (paused)
+    until TEXT,                                          -- YYYY-MM-DD the reminder comes back; NULL when paused
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, group_key)
+  ) WITHOUT ROWID;
+  `,
+  // 13 (issue 18, hold-out groups): for every new cart of a customer with an address, whether it fell
+  // in the week's hold-out group (no email) or was mailed, so the report compares the two. Written
+  // once, with the cart, by weekly.
+  `
+  CREATE TABLE holdout (
+    cart_id INTEGER PRIMARY KEY REFERENCES carts (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    week TEXT NOT NULL,                      -- the cart's ISO week
+    held_out INTEGER NOT NULL,               -- 1: no email (the control group); 0: emailed
+    share REAL NOT NULL,                     -- holdout.share when it was decided
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX holdout_week ON holdout (week, held_out);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -320,7 +320,7 @@ describe("profile columns", () => {
     );
     expect(error.message).toBe(
       'comeback.yaml: profiles.catalog.columns.order_id: "order_id" is not a field of products; ' +
-        "the products fields are: sku, name, unit_price, currency, days_per_unit, group, variant_id",
+        "the products fields are: sku, name, unit_price, currency, days_per_unit, group, variant_id, image_url",
     );
   });
 

@@ -193,6 +193,25 @@ describe("the reason still holds", () => {
     });
   });
 
+  it("a follow-up of a cart email goes only while the cart would: its reminders open, no reorder", () => {
+    reminder("TEA", "open", "2026-01-10");
+    const payload = (group: string) => ({
+      last_order_at: "2026-02-01T00:00:00Z",
+      items: [{ group_key: group, last_purchase_on: "2026-01-10" }],
+      stage: "not_opened",
+    });
+    expect(check(queue({ kind: "followup" }, payload("TEA")))).toEqual({ action: "send" });
+    expect(check(queue({ kind: "followup" }, payload("MUG")))).toMatchObject({
+      action: "skip",
+      reason: "reminder no longer open",
+    });
+    order("2026-02-15T10:00:00Z");
+    expect(check(queue({ kind: "followup" }, payload("TEA")))).toMatchObject({
+      action: "skip",
+      reason: "reordered",
+    });
+  });
+
   it("a win-back mail to a customer no longer warm, cold or lost is skipped; to a lapsed one it goes", () => {
     const last = order("2025-10-01T10:00:00Z");
     lifecycle("won_back", last);

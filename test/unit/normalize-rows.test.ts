@@ -45,6 +45,7 @@ describe("a products row", () => {
       daysPerUnit: 30,
       group: "DRINKS",
       variantId: "4001",
+      imageUrl: null,
     });
     expect(read(["JP-1", "", "1200", "JPY", "", "", ""]).record).toMatchObject({
       unitPriceMinor: 1200,
@@ -54,6 +55,21 @@ describe("a products row", () => {
       group: null,
       variantId: null,
     });
+  });
+
+  it("reads a picture only from an http(s) URL: javascript:, data: and paths are no picture", () => {
+    const row = reader("products", ["sku", "image_url"]);
+    const picture = (cell: string) => {
+      row.start(["TEA-1", cell], 2);
+      return readProductRow(row, "EUR")?.imageUrl;
+    };
+    expect(picture("https://img.shop.example/tea.jpg")).toBe("https://img.shop.example/tea.jpg");
+    expect(picture("HTTP://img.shop.example/t.png")).toBe("HTTP://img.shop.example/t.png");
+    expect(picture("javascript:alert(1)")).toBeNull();
+    expect(picture("data:image/png;base64,AAAA")).toBeNull();
+    expect(picture("/images/tea.jpg")).toBeNull();
+    expect(picture("https://img.shop.example/a b.jpg")).toBeNull();
+    expect(picture("")).toBeNull();
   });
 
   it("takes the default currency when the row has none, and no currency when the file has no price column", () => {

@@ -187,6 +187,7 @@ describe("the products' writer (the catalog)", () => {
     daysPerUnit: 30,
     group: "TEA",
     variantId: "4001",
+    imageUrl: "https://img.shop.example/tea.jpg",
     ...fields,
   });
   const write = (...products: ProductRecord[]) => {
@@ -197,7 +198,7 @@ describe("the products' writer (the catalog)", () => {
   const storedProduct = () =>
     db
       .prepare(
-        "SELECT name, unit_price_minor, currency, days_per_unit, group_key, variant_id, from_catalog FROM products",
+        "SELECT name, unit_price_minor, currency, days_per_unit, group_key, variant_id, image_url, from_catalog FROM products",
       )
       .get();
 
@@ -211,6 +212,7 @@ describe("the products' writer (the catalog)", () => {
       days_per_unit: 30,
       group_key: "TEA",
       variant_id: "4001",
+      image_url: "https://img.shop.example/tea.jpg",
       from_catalog: 1,
     });
   });
@@ -222,6 +224,11 @@ describe("the products' writer (the catalog)", () => {
     ["days per unit", { daysPerUnit: 20 }, { days_per_unit: 20 }],
     ["group", { group: "DRINKS" }, { group_key: "DRINKS" }],
     ["variant", { variantId: "4002" }, { variant_id: "4002" }],
+    [
+      "picture",
+      { imageUrl: "https://img.shop.example/tea2.jpg" },
+      { image_url: "https://img.shop.example/tea2.jpg" },
+    ],
   ])("a change of the %s alone is seen and stored", (_what, change, expected) => {
     write(product());
     expect(write(product(change))).toEqual({ products_new: 0, products_updated: 1, products_unchanged: 0 });
@@ -236,6 +243,7 @@ describe("the products' writer (the catalog)", () => {
       daysPerUnit: null,
       group: null,
       variantId: null,
+      imageUrl: null,
     });
     expect(write(bare)).toEqual({ products_new: 1, products_updated: 0, products_unchanged: 0 });
     expect(storedProduct()).toEqual({
@@ -245,6 +253,7 @@ describe("the products' writer (the catalog)", () => {
       days_per_unit: null,
       group_key: null,
       variant_id: null,
+      image_url: null,
       from_catalog: 1,
     });
   });
@@ -258,6 +267,7 @@ describe("the products' writer (the catalog)", () => {
       daysPerUnit: null,
       group: null,
       variantId: null,
+      imageUrl: null,
     });
     expect(write(empty)).toEqual({ products_new: 0, products_updated: 0, products_unchanged: 1 });
     expect(storedProduct()).toMatchObject({
@@ -278,6 +288,7 @@ describe("the products' writer (the catalog)", () => {
           daysPerUnit: null,
           group: null,
           variantId: null,
+          imageUrl: null,
           currency: null,
         }),
       ),

@@ -98,10 +98,19 @@ describe("templates", () => {
   const HOSTILE_CUSTOMER_HTML = "Ann &quot;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;&quot; O&#x27;Neil";
   const EVIL_HTML = "Tea &quot;Earl Grey&quot; &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co";
   const shipped = readdirSync(shippedTemplatesDir()).filter(
-    (name) => !["layouts", "partials"].includes(name),
+    // pages/: serve's pages, not emails (test/unit/serve-parts.test.ts renders them).
+    (name) => !["layouts", "partials", "pages"].includes(name),
   );
   it("ships the templates this test renders", () => {
-    expect(shipped.sort()).toEqual(["cart", "digest", "winback-cold", "winback-lost", "winback-warm"]);
+    expect(shipped.sort()).toEqual([
+      "cart",
+      "digest",
+      "followup",
+      "reorder",
+      "winback-cold",
+      "winback-lost",
+      "winback-warm",
+    ]);
   });
   it.each(shipped.flatMap((template) => ["en", "de", "ru"].map((locale) => [template, locale] as const)))(
     "escape a hostile product and customer name in the %s mail (%s)",
@@ -117,6 +126,12 @@ describe("templates", () => {
         favourite_products: [
           { sku: "T1", name: EVIL, orders: 2, quantity: 2, unit_price_minor: 1250, currency: "EUR" },
         ],
+        // follow-up
+        stage: "not_clicked",
+        not_clicked: true,
+        // reorder
+        reorder_id: 1,
+        person: { customer_id: 7, external_id: "C7", name: HOSTILE_CUSTOMER, phone: null, email: null },
         // digest
         cart_count: 1,
         more: 0,
@@ -157,6 +172,37 @@ describe("templates", () => {
       expect(email.html).not.toContain("<img");
       expect(email.html).toContain(EVIL_HTML);
       expect(email.html).toContain(HOSTILE_CUSTOMER_HTML);
+    },
+  );
+
+  it.each([
+    ["en", "not_opened", "In case you missed it", "In case our email got lost"],
+    ["en", "not_clicked", "Your cart is still waiting", "Your cart is still ready"],
+    ["en", "no_decision", "Anything to change", "have not decided yet"],
+    ["de", "not_opened", "Falls Sie es verpasst haben", "verloren gegangen"],
+    ["de", "not_clicked", "Ihr Warenkorb wartet noch", "noch bereit"],
+    ["de", "no_decision", "etwas ändern", "noch nicht entschieden"],
+    ["ru", "not_opened", "если вы пропустили", "затерялось"],
+    ["ru", "not_clicked", "Ваша корзина ждёт", "всё ещё готова"],
+    ["ru", "no_decision", "изменить в корзине", "ещё не решили"],
+  ])(
+    "render the %s follow-up for %s: its own subject and words, nothing of the other stages",
+    (locale, stage, subject, words) => {
+      const flags = {
+        not_opened: stage === "not_opened",
+        not_clicked: stage === "not_clicked",
+        no_decision: stage === "no_decision",
+      };
+      const email = renderer.render("followup", locale, { ...context(cart(locale)), stage, ...flags });
+      expect(email.locale).toBe(locale);
+      expect(email.subject.toLowerCase()).toContain(subject.toLowerCase());
+      expect(email.text).toContain(words);
+      expect(email.html).toContain(words);
+      expect(email.subject).not.toMatch(/\{\{|^$/);
+      for (const other of ["not_opened", "not_clicked", "no_decision"].filter((s) => s !== stage)) {
+        const otherEmail = renderer.render("followup", locale, { ...context(cart(locale)), [other]: true });
+        expect(otherEmail.text).not.toContain(words);
+      }
     },
   );
 

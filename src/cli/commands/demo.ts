@@ -20,11 +20,16 @@ import { emlFileName } from "../../deliver/transports.js";
 import { configSchema, resolveConfigPaths } from "../../config/schema.js";
 import { sendOptions, sendNotes, sendSummary } from "../deliver-run.js";
 import { table } from "../output.js";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { isoWeekOf } from "../../deliver/clock.js";
 
 /** The demo's fixed clock: a Monday morning inside the default send window. */
 export const DEMO_NOW = "2026-03-02T09:00:00Z";
+/**
+ * `comeback serve --demo`'s clock starts an hour after the batch: the customer reads the email later,
+ * so their opens and clicks are not taken for a scanner's on delivery (src/track/machine.ts, 60 s).
+ */
+export const DEMO_SERVE_START = "2026-03-02T10:00:00Z";
 /** Signs the demo's unsubscribe links. Clearly not a secret: a real shop sets COMEBACK_SECRET. */
 export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION-0123456789";
 
@@ -35,9 +40,23 @@ export function packageRoot(): string {
   return dir;
 }
 
-export async function runDemo(options: { db?: string; json?: boolean }, log: Logger): Promise<void> {
-  const cwd = process.cwd();
-  const database = resolve(cwd, options.db ?? "comeback-demo.db");
+/** Where `comeback serve --demo` listens by default, and so what the demo's emails link to. */
+export const DEMO_PORT = 8080;
+
+/**
+ * serve's address for the demo: `comeback demo --port N` and `comeback serve --demo --port N` must
+ * agree, since the emails carry it (8080 may be taken on the admin's machine).
+ */
+export function demoServeUrl(port: number = DEMO_PORT): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The demo's config: the built-in defaults with the demo secret, an operator, cart and unsubscribe
+ * links, and serve's address on this machine; `comeback serve --demo` serves with the same.
+ */
+export function demoConfig(cwd: string, db?: string, port?: number): LoadedConfig {
+  const database = resolve(cwd, db ?? "comeback-demo.db");
   const demo = resolveConfigPaths(
     configSchema.parse({
       secret: DEMO_SECRET,
@@ -45,17 +64,21 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       links: {
         cart: "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}",
         unsubscribe: "https://shop.example/unsubscribe?token={{token}}",
+        base_url: demoServeUrl(port),
       },
     }),
     cwd,
   );
-  const config: LoadedConfig = {
-    ...defaultConfig(cwd),
-    ...demo,
-    database,
-    source: "built-in defaults",
-    baseDir: cwd,
-  };
+  return { ...defaultConfig(cwd), ...demo, database, source: "built-in defaults", baseDir: cwd };
+}
+
+export async function runDemo(
+  options: { db?: string; json?: boolean; port?: number },
+  log: Logger,
+): Promise<void> {
+  const cwd = process.cwd();
+  const config = demoConfig(cwd, options.db, options.port);
+  const database = config.database;
   const fixtures = join(packageRoot(), "fixtures", "demo");
   const db = openStore(database);
   try {
@@ -106,9 +129,36 @@ export async function runDemo(options: { db?: string; json?: boolean }, log: Log
       `\nRun it again: every file is reported as already imported, no cart is made twice, nothing is sent twice.`,
     );
     print(`Look inside: sqlite3 ${database} "select idempotency_key, state, recipient from outbox"`);
+    const page = carts[0] ? cartPageIn(readFileSync(join(outbox, carts[0]), "utf8")) : null;
+    print(`\nThe customer's side: start the web server on this folder's demo database`);
+    const dbFlag = options.db && options.db !== "comeback-demo.db" ? ` --db ${options.db}` : "";
+    const portFlag =
+      options.port !== undefined && options.port !== DEMO_PORT ? ` --port ${options.port}` : "";
+    print(`  comeback serve --demo${dbFlag}${portFlag}`);
+    if (page) print(`and open the cart page the first email links to:\n  ${page}`);
   } finally {
     db.close();
   }
+}
+
+const CART_PAGE = /https?:\/\/[^\s"<>]+\/c\/[A-Za-z0-9._-]+/;
+
+/**
+ * The cart page link in a cart email (.eml with base64 parts, as comeback writes them); null if none.
+ * With tracking the email's link is a click redirect carrying the page in its `u` parameter.
+ */
+export function cartPageIn(eml: string): string | null {
+  for (const part of eml.matchAll(/Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/g)) {
+    const text = Buffer.from(part[1]!, "base64").toString("utf8");
+    const direct = CART_PAGE.exec(text);
+    if (direct) return direct[0];
+    for (const url of text.matchAll(/https?:\/\/[^\s"<>]+/g)) {
+      const target = URL.canParse(url[0]) ? new URL(url[0]).searchParams.get("u") : null;
+      const wrapped = target === null ? null : CART_PAGE.exec(target);
+      if (wrapped) return wrapped[0];
+    }
+  }
+  return null;
 }
 
 /** What the plan found, in two lines: reminders, and customers by lifecycle status. */

@@ -73,6 +73,11 @@ function printPlan(now: string, report: PlanReport): void {
   printUnknownProducts(r);
   print();
   printLifecycleReport(report.lifecycle, report.tasks);
+  if (report.reorders.closed_by_orders > 0) {
+    print(
+      `Reorders: ${plural(report.reorders.closed_by_orders, "confirmed cart")} closed by an imported order (comeback reorders --status done).`,
+    );
+  }
 }
 
 function printUnknownProducts(r: PlanReport["replenishment"]): void {

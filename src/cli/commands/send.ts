@@ -14,6 +14,8 @@ import {
   watchSignals,
 } from "../deliver-run.js";
 import { print, printJson, warn } from "../output.js";
+import { queueFollowups, TEMPLATES_MISSING } from "../../deliver/followups.js";
+import { followupLine } from "./followups.js";
 
 interface SendFlags {
   now?: string;
@@ -60,6 +62,12 @@ run stops at once, the messages stay queued without using an attempt, nobody is 
       try {
         const lock = takeRunLock(db, config, "comeback send");
         try {
+          // The follow-ups due for silence first (issue 18), so this run delivers them with the rest.
+          const followups = db
+            .transaction(() => queueFollowups(db, config, now, { templateKinds: setup.renderer.kinds }))
+            .immediate();
+          if (followups.reason?.startsWith(TEMPLATES_MISSING))
+            warn(`no follow-ups queued: ${followups.reason}`);
           const report = await sendDue(
             db,
             sendOptions(config, setup, log, {
@@ -71,12 +79,14 @@ run stops at once, the messages stay queued without using an attempt, nobody is 
             }),
           );
           log.info({ sent: report.sent, failed: report.failed, deferred: report.deferred }, "send finished");
-          if (flags.json) printJson({ now, ...report });
+          if (flags.json) printJson({ now, ...report, followups });
           else {
             print(
               `Outbox at ${now}: ${report.due} due${report.transport ? ` (transport ${report.transport})` : ""}`,
             );
             print(`  ${sendSummary(report)}`);
+            const line = followupLine(followups);
+            if (line) print(`  ${line}`);
             for (const note of sendNotes(report)) print(`  ${note}`);
           }
           throwIfInterrupted(report);

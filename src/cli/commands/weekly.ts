@@ -136,7 +136,10 @@ function printWeekly(report: WeeklyReport): void {
   );
   print(
     table([
-      ["carts", `new ${report.carts.new}, existing ${report.carts.existing}`],
+      [
+        "carts",
+        `new ${report.carts.new}, existing ${report.carts.existing}; held out ${report.held_out} (the hold-out group: no email this week)`,
+      ],
       ["queued", `${plural(report.messages.queued, "message")}; digest: ${report.digest}`],
       ...winbackLines(report),
       ["messages", `${report.dry_run ? "would be " : ""}${sendSummary(report.messages)}`],

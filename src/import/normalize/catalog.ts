@@ -3,6 +3,11 @@ import type { CallRecord, CustomerRecord, ProductRecord } from "../records.js";
 import { phoneDigits } from "./values.js";
 import type { RowReader } from "./row.js";
 
+/** Only http(s) pictures: anything else (javascript:, data:, a path) is no picture on the page. */
+export function imageUrl(text: string | null): string | null {
+  return text !== null && /^https?:\/\/\S+$/i.test(text) ? text : null;
+}
+
 export function readProductRow(row: RowReader, defaultCurrency: string): ProductRecord | null {
   const sku = row.requiredText("sku");
   const currency = row.currency("currency") ?? defaultCurrency;
@@ -15,6 +20,7 @@ export function readProductRow(row: RowReader, defaultCurrency: string): Product
     daysPerUnit: row.number("days_per_unit", { positive: true }),
     group: row.optionalText("group"),
     variantId: row.optionalText("variant_id"),
+    imageUrl: imageUrl(row.optionalText("image_url")),
   };
   return row.problems.length === 0 ? record : null;
 }

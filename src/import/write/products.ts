@@ -9,6 +9,7 @@ interface StoredProduct {
   days_per_unit: number | null;
   group_key: string | null;
   variant_id: string | null;
+  image_url: string | null;
   from_catalog: number;
 }
 
@@ -29,15 +30,15 @@ export class ProductWriter {
     private readonly now: string,
   ) {
     this.find = db.prepare<[string], StoredProduct>(
-      "SELECT name, unit_price_minor, currency, days_per_unit, group_key, variant_id, from_catalog FROM products WHERE sku = ?",
+      "SELECT name, unit_price_minor, currency, days_per_unit, group_key, variant_id, image_url, from_catalog FROM products WHERE sku = ?",
     );
     this.insert = db.prepare(
-      `INSERT INTO products (sku, name, unit_price_minor, currency, days_per_unit, group_key, variant_id, from_catalog, updated_at)
-       VALUES (@sku, @name, @unit_price_minor, @currency, @days_per_unit, @group_key, @variant_id, 1, @now)`,
+      `INSERT INTO products (sku, name, unit_price_minor, currency, days_per_unit, group_key, variant_id, image_url, from_catalog, updated_at)
+       VALUES (@sku, @name, @unit_price_minor, @currency, @days_per_unit, @group_key, @variant_id, @image_url, 1, @now)`,
     );
     this.update = db.prepare(
       `UPDATE products SET name = @name, unit_price_minor = @unit_price_minor, currency = @currency,
-         days_per_unit = @days_per_unit, group_key = @group_key, variant_id = @variant_id, from_catalog = 1, updated_at = @now
+         days_per_unit = @days_per_unit, group_key = @group_key, variant_id = @variant_id, image_url = @image_url, from_catalog = 1, updated_at = @now
        WHERE sku = @sku`,
     );
   }
@@ -53,6 +54,7 @@ export class ProductWriter {
       days_per_unit: product.daysPerUnit ?? stored?.days_per_unit ?? null,
       group_key: product.group ?? stored?.group_key ?? null,
       variant_id: product.variantId ?? stored?.variant_id ?? null,
+      image_url: product.imageUrl ?? stored?.image_url ?? null,
       now: this.now,
     };
     if (!stored) {
@@ -65,7 +67,8 @@ export class ProductWriter {
       stored.currency !== merged.currency ||
       stored.days_per_unit !== merged.days_per_unit ||
       stored.group_key !== merged.group_key ||
-      stored.variant_id !== merged.variant_id
+      stored.variant_id !== merged.variant_id ||
+      stored.image_url !== merged.image_url
     ) {
       this.update.run(merged);
       this.counts.products_updated += 1;

@@ -70,6 +70,12 @@ const DUE_FROM = `
        SELECT 1 FROM carts oc JOIN cart_items i ON i.cart_id = oc.id
         WHERE oc.customer_id = r.customer_id AND oc.week <> @week AND i.group_key = r.group_key
           AND i.due_on = r.due_on AND i.reminder_number = r.reminder_number)
+     -- Confirmed on serve's cart page (issue 18): the reorder answers this purchase's reminder; the
+     -- order it becomes starts the next one.
+     AND NOT EXISTS (
+       SELECT 1 FROM reorder_items ri JOIN reorders ro ON ro.id = ri.reorder_id
+        WHERE ri.purchase_order_id = r.purchase_order_id AND ri.group_key = r.group_key
+          AND ro.customer_id = r.customer_id)
      -- This week's cart exists: only what it holds.
      AND (wc.id IS NULL OR EXISTS (
        SELECT 1 FROM cart_items i
