@@ -6,6 +6,14 @@ import * as z from "zod";
 
 export const DEFAULT_LEAD_DAYS = 7;
 export const DEFAULT_MAX_REMINDERS = 3;
+/**
+ * A group no rule times goes in a cart once P(bought within 28 days) reaches this. On the UK retailer
+ * (BENCHMARKS.md) 0.2 gave the best F1, 0.302 at 2,525 items a week; 0.15: 0.288 at 4,187; 0.23:
+ * 0.294 at 1,974; 0.25: 0.288 at 1,682. `comeback backtest --thresholds` shows a shop its own.
+ */
+export const DEFAULT_MIN_PROBABILITY = 0.2;
+/** …and not again within this many days of its last offer: the 28 days a reminder is judged on. */
+export const DEFAULT_COOLDOWN_DAYS = 28;
 
 /** `(?i)` at the start of a name pattern asks for case-insensitive matching, as in most regex dialects. */
 const CASE_INSENSITIVE_PREFIX = "(?i)";
@@ -75,6 +83,16 @@ export const replenishmentSchema = z.strictObject({
     .min(1, { error: "expected a whole number, 1 or more" })
     .default(DEFAULT_MAX_REMINDERS),
   learn_from_history: z.boolean().default(true),
+  min_probability: z
+    .number({ error: "expected a probability between 0 and 1, such as 0.15" })
+    .gt(0, { error: "expected a probability between 0 and 1, such as 0.15" })
+    .max(1, { error: "expected a probability between 0 and 1, such as 0.15" })
+    .default(DEFAULT_MIN_PROBABILITY),
+  cooldown_days: z
+    .number({ error: "expected a whole number of days, 1 or more" })
+    .int({ error: "expected a whole number of days, 1 or more" })
+    .min(1, { error: "expected a whole number of days, 1 or more" })
+    .default(DEFAULT_COOLDOWN_DAYS),
   rules: z.preprocess((value) => (value === null ? [] : value), z.array(supplyRuleSchema)).default([]),
 });
 
