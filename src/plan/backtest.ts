@@ -33,14 +33,7 @@ import {
 } from "./replenishment/facts.js";
 import { purchasesOf, type PlanLine } from "./replenishment/purchases.js";
 import { SupplyRules } from "./replenishment/rules.js";
-import {
-  fitShop,
-  learnedOf,
-  orderSums,
-  type CustomerActivity,
-  type Learned,
-  type ShopModel,
-} from "./replenishment/shop-model.js";
+import { activityOf, fitShop, learnedOf, type Learned, type ShopModel } from "./replenishment/shop-model.js";
 import { historyOf } from "./lifecycle/history.js";
 import { median } from "./replenishment/rhythm.js";
 
@@ -336,15 +329,7 @@ function replayInMemory(
     const week = new Set<string>();
     const keys: string[] = [];
     for (const { customer, history, groups } of current) {
-      const activity: CustomerActivity | undefined =
-        history === null
-          ? undefined
-          : {
-              orderSums: orderSums(history.days),
-              orderDays: history.days,
-              lastOrderDay: history.days.at(-1) as number,
-              offers: offers.get(customer.customerId),
-            };
+      const activity = activityOf(history, offers.get(customer.customerId));
       for (const [group, purchases] of groups) {
         const outcome = planGroup(
           group,

@@ -128,7 +128,7 @@ describe("the cooldown", () => {
     model: {
       prior,
       table: always,
-      repeat: { prior: { share: 0.5, weight: 2, repeatable: 1 }, groups: {}, continuation: [1, 1, 1, 1, 1] },
+      repeat: { prior: { share: 0.5, weight: 2, repeatable: 1 }, groups: {} },
     },
     minProbability: 0.15,
     cooldownDays: 28,

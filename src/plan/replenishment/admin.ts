@@ -11,7 +11,7 @@ import { customerBatches, customerSettings, loadOverrides, ProductIndex } from "
 import { linesByGroup } from "./batch.js";
 import { learnFromShop, planSettings } from "./plan.js";
 import { historyOf } from "../lifecycle/history.js";
-import { orderSums, type CustomerActivity } from "./shop-model.js";
+import { activityOf } from "./shop-model.js";
 import { purchasesOf, type Purchase } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
 
@@ -47,15 +47,7 @@ export function explainCustomer(
   ])) {
     for (const customer of customers) {
       const history = historyOf(customerId, customer.lines);
-      const activity: CustomerActivity | undefined =
-        history === null
-          ? undefined
-          : {
-              orderSums: orderSums(history.days),
-              orderDays: history.days,
-              lastOrderDay: history.days.at(-1) as number,
-              offers: offers.get(customerId),
-            };
+      const activity = activityOf(history, offers.get(customerId));
       for (const [group, lines] of linesByGroup(customer, products)) {
         const purchases = purchasesOf(lines);
         const outcome = planGroup(

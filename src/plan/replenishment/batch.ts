@@ -16,7 +16,7 @@ import {
   type CustomerRange,
   type Overrides,
 } from "./facts.js";
-import { orderSums, type CustomerActivity } from "./shop-model.js";
+import { activityOf, type CustomerActivity } from "./shop-model.js";
 import { ReminderDiff, type ReminderChanges } from "./persist.js";
 import { purchasesOf, type PlanLine } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
@@ -78,15 +78,7 @@ export function planBatches(
     for (const customer of customers) {
       const history = historyOf(customer.customerId, customer.lines);
       if (history !== null) histories.push(history);
-      const activity: CustomerActivity | undefined =
-        history === null
-          ? undefined
-          : {
-              orderSums: orderSums(history.days),
-              orderDays: history.days,
-              lastOrderDay: history.days.at(-1) as number,
-              offers: job.offers.get(customer.customerId),
-            };
+      const activity = activityOf(history, job.offers.get(customer.customerId));
       planCustomer(customer, products, overrides, job.settings, activity, compare.add, unknownOrders);
     }
     const unknown: UnknownCount[] = [...unknownOrders].map(([pid, orders]) => {
