@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "dist", "bin", "comeback.js");
 const SHARED = join(ROOT, "..", "shared");
 const REPLAY = join(SHARED, "tools", "weekly_replay.py");
-const env = { ...process.env, COMEBACK_SECRET: "bench-secret-0123456789abcdef" };
+const env = { ...process.env, COMEBACK_SECRET: "bench-secret-0123456789abcdef-0123456789" };
 
 if (!existsSync(REPLAY)) {
   console.log(`skipped: ${REPLAY} is absent (the UK retailer and the outside replay live in ../shared)`);

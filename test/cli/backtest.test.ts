@@ -57,7 +57,8 @@ describe("backtest", () => {
       "the shop's mean gap",
       "the customer's median gap between orders",
     ]);
-    expect(report.thresholds.length).toBe(4);
+    // The default 0.24 is not among the five compared thresholds.
+    expect(report.thresholds.length).toBe(5);
     // Regular tea buyers: comeback reaches most of their purchases, and most of its items are bought.
     expect(report.comeback.recall).toBeGreaterThan(0.5);
     expect(report.comeback.precision).toBeGreaterThan(0.5);
@@ -72,7 +73,7 @@ describe("backtest", () => {
 
     const text = await run(["backtest", "--from", report.from, "--to", report.to], { cwd: dir });
     expect(text.stdout).toContain(`Replayed 16 Mondays, ${report.from} to ${report.to}`);
-    expect(text.stdout).toMatch(/comeback \(min_probability 0\.2\)\s+\d+\s+[01]\.\d{3}/);
+    expect(text.stdout).toMatch(/comeback \(min_probability 0\.24\)\s+\d+\s+[01]\.\d{3}/);
     const bad = await run(["backtest", "--from", "2025-13-01"], { cwd: dir });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("--from");

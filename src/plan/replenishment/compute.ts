@@ -9,7 +9,7 @@ import { learnedRate, MIN_PURCHASES_TO_LEARN, type LearnedRate } from "./rhythm.
 import type { ProductFacts, SupplyRule } from "./rules.js";
 import { pooledGap, pooledOrderGap } from "./pooling.js";
 import type { CustomerActivity, ShopModel } from "./shop-model.js";
-import { gapSums, ordersFrom, repeatChanceOf, repeatOf } from "./shop-model.js";
+import { gapSums, ordersFrom, repeatOf } from "./shop-model.js";
 import {
   chance,
   factorOn,
@@ -337,7 +337,7 @@ function planTimed(
     lastPurchaseDay: purchase.day,
     expectedGap: pooled.days * usage,
     spread: pooled.spread,
-    repeat: repeatChanceOf(model.repeat, groupKey, purchases.length),
+    repeat: repeat?.chance ?? 1,
     lastOrderDay: activity.lastOrderDay,
     orderGap,
     ordersSince: ordersAfter(activity.orderDays, purchase.day),

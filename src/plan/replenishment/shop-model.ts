@@ -55,35 +55,39 @@ const EXPOSURE_GAPS = 2;
  */
 export const MIN_HISTORY_DAYS = 3 * WINDOW_DAYS;
 
-/** The days a buyer of the group must have had to count as a whole buyer. */
-function horizonOf(prior: GapPrior, group: string): number {
-  return EXPOSURE_GAPS * Math.exp(prior.groups[group]?.[0] ?? prior.shopMean);
+/** The days a buyer of each group must have had to count as a whole buyer, by group (cached). */
+function horizons(prior: GapPrior): (group: string) => number {
+  const cache = new Map<string, number>();
+  return (group) => {
+    let horizon = cache.get(group);
+    if (horizon === undefined)
+      cache.set(group, (horizon = EXPOSURE_GAPS * Math.exp(prior.groups[group]?.[0] ?? prior.shopMean)));
+    return horizon;
+  };
 }
 
-/** Whether a customer came back for a group by `day` (1) or how far they count as not having (exposure). */
-function evidenceOf(
+/**
+ * Each group's buyers and rebuyers among the purchases before `day`, and the shop's prior from them: a
+ * customer who bought the group on a second day before `day` is a rebuyer (and a whole buyer), one who
+ * did not counts for their exposure.
+ */
+export function repeatAsOf(
+  customers: readonly Learned[],
   prior: GapPrior,
-  group: string,
-  days: readonly number[],
   day: number,
-): GroupBuyers | null {
-  const first = days[0] as number;
-  if (!(first < day)) return null;
-  if (days.length >= 2 && (days[1] as number) < day) return { buyers: 1, rebuyers: 1 };
-  return { buyers: exposure(day - first, horizonOf(prior, group)), rebuyers: 0 };
-}
-
-/** Each group's buyers and rebuyers among the purchases before `day`, and the shop's prior from them. */
-export function repeatAsOf(customers: readonly Learned[], prior: GapPrior, day: number): RepeatModel {
+  horizonOf = horizons(prior),
+): RepeatModel {
   const groups: Record<string, GroupBuyers> = {};
   for (const c of customers) {
     for (const { group, days } of c.groups) {
-      const e = evidenceOf(prior, group, days, day);
-      if (e === null) continue;
+      const first = days[0] as number;
+      if (!(first < day)) continue;
       let g = groups[group];
       if (g === undefined) groups[group] = g = { buyers: 0, rebuyers: 0 };
-      g.buyers += e.buyers;
-      g.rebuyers += e.rebuyers;
+      if (days.length >= 2 && (days[1] as number) < day) {
+        g.buyers++;
+        g.rebuyers++;
+      } else g.buyers += exposure(day - first, horizonOf(group));
     }
   }
   return { prior: fitRepeat(Object.values(groups)), groups };
@@ -190,6 +194,7 @@ export function fitShop(customers: readonly Learned[], today: number): ShopModel
     customers.map((c) => orderSums(c.orderDays)),
   );
   const counter = new LifeTableCounter();
+  const horizonOf = horizons(prior);
   let opened = Number.POSITIVE_INFINITY;
   for (const c of customers) opened = Math.min(opened, c.orderDays[0] ?? opened);
   for (let j = 1; j <= REFERENCE_DATES; j++) {
@@ -198,7 +203,7 @@ export function fitShop(customers: readonly Learned[], today: number): ShopModel
     // long gap could be seen yet. Such dates would teach that every pair is fresh and eager.
     if (day - opened < MIN_HISTORY_DAYS) break;
     // As known on that day: the groups' buyers then, not the rebuyers of the window being judged.
-    const repeat = repeatAsOf(customers, prior, day);
+    const repeat = repeatAsOf(customers, prior, day, horizonOf);
     for (const c of customers) {
       let m = 0;
       while (m < c.orderDays.length && (c.orderDays[m] as number) < day) m++;
@@ -228,7 +233,7 @@ export function fitShop(customers: readonly Learned[], today: number): ShopModel
       }
     }
   }
-  return { prior, table: counter.finish(), repeat: repeatAsOf(customers, prior, today + 1) };
+  return { prior, table: counter.finish(), repeat: repeatAsOf(customers, prior, today + 1, horizonOf) };
 }
 
 /**
