@@ -103,6 +103,11 @@ describe("the probability gate", () => {
 
   it("never sends when the chance never reaches the threshold", () => {
     expect(nextWindow(tbl, t, 1, 1, 0.5)).toEqual({ kind: "never" });
+    // A pair nobody comes back for: its bound (the repeat chance × the largest factor) is under it.
+    expect(nextWindow(tbl, { ...t, repeat: 0.15 / tbl.maxFactor - 1e-9 }, 1, 14, 0.15)).toEqual({
+      kind: "never",
+    });
+    expect(nextWindow({ ...tbl, maxFactor: 0 }, t, 1, 14, 0.15)).toEqual({ kind: "never" });
   });
 });
 
@@ -119,7 +124,7 @@ describe("the cooldown", () => {
   }));
   const prior = poolGaps([{ group: "TEA", sums: sums(30, 30, 30, 30) }], [sums(30, 30)]);
   // Every pair buys within 28 days: the chance is 1 on every day.
-  const always: LifeTable = { factor: new Array<number>(20000).fill(1000), observations: 1 };
+  const always: LifeTable = { factor: new Array<number>(20000).fill(1000), maxFactor: 1000, observations: 1 };
   const settings = (today: string): PlanSettings => ({
     leadDays: 7,
     maxReminders: 3,
@@ -169,5 +174,66 @@ describe("the cooldown", () => {
     const row = plan("2026-06-01", ["2026-03-16", "2026-04-13", "2026-05-11"]);
     expect(row).toMatchObject({ state: "expired", reminder_number: 3 });
     expect(dayString(d(row!.due_on))).toBe("2026-05-11");
+  });
+});
+
+describe("remind show's words for a group bought once", () => {
+  const products: PlanProduct[] = [
+    { sku: "SEAT", name: "Car seat", groupKey: "SEAT", daysPerUnit: null, rule: null },
+  ];
+  const d = dayNumber;
+  const bought = d("2026-01-08");
+  const prior = poolGaps([{ group: "TEA", sums: sums(30, 30, 30, 30) }], [sums(30, 30)]);
+  const explain = (groups: Record<string, { buyers: number; rebuyers: number }>) =>
+    planGroup(
+      "SEAT",
+      [{ orderId: 1, day: bought, pid: 0, quantity: 1 }],
+      products,
+      {
+        customerId: 1,
+        importedUsageFactor: null,
+        manualUsageFactor: null,
+        override: undefined,
+        overrideAll: undefined,
+        activity: {
+          orderSums: orderSums([bought]),
+          orderDays: [bought],
+          lastOrderDay: bought,
+          offers: undefined,
+        },
+      },
+      {
+        leadDays: 7,
+        maxReminders: 3,
+        learn: true,
+        today: d("2026-02-02"),
+        model: {
+          prior,
+          table: { factor: new Array<number>(20000).fill(1), maxFactor: 1, observations: 1 },
+          repeat: { prior: { share: 0.5, weight: 10, repeatable: 0.5 }, groups },
+        },
+        minProbability: 0.2,
+        cooldownDays: 28,
+      },
+      true,
+    );
+
+  it("says nobody came back for it, and that it is not replenished", () => {
+    const outcome = explain({ SEAT: { buyers: 40, rebuyers: 0 } });
+    expect(outcome.row).toBeNull();
+    const text = outcome.notes.join("\n");
+    expect(text).toContain("bought once so far, and nobody in the shop ever came back for it (40 buyer(s)");
+    expect(text).toMatch(/the chance that it is bought again at all is 0 %/);
+    expect(text).toContain("chance of a purchase within 28 days from Monday 2026-02-02: 0 % = 0 %");
+    expect(text).toContain("the chance never reaches the threshold: no reminder");
+  });
+
+  it("says how many of its buyers came back, and the pooled chance", () => {
+    const outcome = explain({ SEAT: { buyers: 30, rebuyers: 20 } });
+    const text = outcome.notes.join("\n");
+    // (20 + 10 × 0.5) / (30 + 10) = 62.5 %.
+    expect(text).toContain("of 30 buyer(s) of the group across the shop, 20 came back for it");
+    expect(text).toContain("the chance that a buyer comes back for it at all is 63 %");
+    expect(text).toMatch(/with the 63 % chance that it is bought again at all\) × 1 /);
   });
 });

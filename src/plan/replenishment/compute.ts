@@ -389,7 +389,7 @@ function planTimed(
     () =>
       `chance of a purchase within ${WINDOW_DAYS} days from Monday ${dayString(from)}: ${pct(probabilityOn(model.table, timing, from))} = ` +
       `${pct(chance(timing, from))} (the gap open ${from - purchase.day} days against the expected ${fmt(Math.round(timing.expectedGap * 10) / 10)}` +
-      `, with the ${pct(timing.repeat)} chance that it is bought ${purchases.length === 1 ? "again at all" : "once more"}` +
+      (repeat !== null ? `, with the ${pct(timing.repeat)} chance that it is bought again at all` : "") +
       `) × ${fmt(factorOn(model.table, timing, from))} (how pairs like it bought in the shop's own history: ${purchases.length} purchase(s), as far into their expected gap, ` +
       `as long since any order and with ${timing.ordersSince < 3 ? timing.ordersSince : "3 or more"} order(s) without it since); threshold ${pct(settings.minProbability)}`,
   );
