@@ -12,11 +12,14 @@ import {
   type GroupBuyers,
 } from "../../src/plan/replenishment/repeat.js";
 import {
+  activityOf,
   fitShop,
   MIN_HISTORY_DAYS,
+  repeatAsOf,
   repeatChanceOf,
   type Learned,
 } from "../../src/plan/replenishment/shop-model.js";
+import { addLog, emptySums, poolGaps } from "../../src/plan/replenishment/pooling.js";
 import {
   chance,
   mondayOnOrAfter,
@@ -255,4 +258,48 @@ function erf(x: number): number {
     term *= (-x * x) / (n + 1);
   }
   return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+describe("a group's buyers as of a day", () => {
+  const prior = poolGaps([{ group: "TEA", sums: logSums(30) }], []);
+  // TEA's typical gap is 30 days: a buyer counts whole after 60 days.
+  const customers: Learned[] = [
+    { orderDays: [10, 40], groups: [{ group: "TEA", days: [10, 40] }] },
+    { orderDays: [70], groups: [{ group: "TEA", days: [70] }] },
+    {
+      orderDays: [100],
+      groups: [
+        { group: "TEA", days: [100] },
+        { group: "MUG", days: [100] },
+      ],
+    },
+  ];
+
+  it("counts a rebuyer whole and a buyer by the time they had, purchases on or after the day unseen", () => {
+    const at100 = repeatAsOf(customers, prior, 100);
+    expect(at100.groups["TEA"]!.rebuyers).toBe(1);
+    // 1 (the rebuyer) + 30/60 (bought on day 70); the purchases of day 100 are not before it.
+    expect(at100.groups["TEA"]!.buyers).toBeCloseTo(1.5, 3);
+    expect(at100.groups["MUG"]).toBeUndefined();
+    const at40 = repeatAsOf(customers, prior, 40);
+    // On day 40 the first customer's second purchase is not yet seen: 30 of 60 days.
+    expect(at40.groups["TEA"]).toEqual({ buyers: expect.closeTo(0.5, 3) as number, rebuyers: 0 });
+  });
+
+  it("gives each customer's activity from their order days", () => {
+    expect(activityOf(null, undefined)).toBeUndefined();
+    const offers = new Map([["TEA", [35]]]);
+    expect(activityOf({ days: [10, 40] }, offers)).toEqual({
+      orderSums: logSums(30),
+      orderDays: [10, 40],
+      lastOrderDay: 40,
+      offers,
+    });
+  });
+});
+
+function logSums(...gaps: number[]) {
+  const s = emptySums();
+  for (const g of gaps) addLog(s, g);
+  return s;
 }
