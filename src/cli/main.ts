@@ -18,6 +18,7 @@ import { registerPlan } from "./commands/plan.js";
 import { registerDue } from "./commands/due.js";
 import { registerRemind } from "./commands/remind.js";
 import { registerWeekly } from "./commands/weekly.js";
+import { registerBacktest } from "./commands/backtest.js";
 import { registerRequeue } from "./commands/requeue.js";
 import { registerSend } from "./commands/send.js";
 import { registerSuppressionCommands } from "./commands/suppressions.js";
@@ -181,6 +182,7 @@ Examples:
   registerDue(program);
   registerRemind(program);
   registerWeekly(program);
+  registerBacktest(program);
   registerSend(program);
   registerFollowups(program);
   registerReport(program);

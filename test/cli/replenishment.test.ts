@@ -127,7 +127,10 @@ describe("replenishment", () => {
       due_this_week: 4,
       overdue_this_week: 2,
     });
-    expect(plan.replenishment.unknown_products).toEqual([{ sku: "MYSTERY-1", name: "Gift card", orders: 2 }]);
+    // The gift card has no rule, but the shop's own history times it (issue 15): on a shop this small its
+    // chance of a purchase within 28 days stays under the threshold, so it has no reminder, and no
+    // product is unknown while learn_from_history is on.
+    expect(plan.replenishment.unknown_products).toEqual([]);
   });
 
   it("changes nothing when planned again with the same facts and --now", async () => {

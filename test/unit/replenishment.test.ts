@@ -62,7 +62,15 @@ describe("a reminder's cycle", () => {
         override: undefined,
         overrideAll: undefined,
       },
-      { leadDays: 3, maxReminders: 3, learn: true, today: d("2026-02-05") },
+      {
+        leadDays: 3,
+        maxReminders: 3,
+        learn: true,
+        today: d("2026-02-05"),
+        model: null,
+        minProbability: 0.2,
+        cooldownDays: 28,
+      },
     ).row!;
 
   it("repeats every cycle_days of its rule, not every supply period", () => {

@@ -9,7 +9,9 @@ import { planGroup, type ReminderRow } from "./compute.js";
 import { dayNumber, dayString } from "../days.js";
 import { customerBatches, customerSettings, loadOverrides, ProductIndex } from "./facts.js";
 import { linesByGroup } from "./batch.js";
-import { planSettings } from "./plan.js";
+import { learnFromShop, planSettings } from "./plan.js";
+import { historyOf } from "../lifecycle/history.js";
+import { activityOf } from "./shop-model.js";
 import { purchasesOf, type Purchase } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
 
@@ -35,20 +37,24 @@ export function explainCustomer(
   const products = new ProductIndex(new SupplyRules(config.replenishment), db);
   products.publish(db);
   const overrides = loadOverrides(db);
-  const settings = planSettings(config, nowIso);
+  const { model, offers } = learnFromShop(db, config, nowIso);
+  products.publish(db);
+  const settings = planSettings(config, nowIso, model);
   const orderIds = db.prepare<[number], string>("SELECT external_id FROM orders WHERE id = ?").pluck();
   const result: GroupExplanation[] = [];
   for (const { customers } of customerBatches(db, products, config.timezone, nowIso, [
     [customerId, customerId],
   ])) {
     for (const customer of customers) {
+      const history = historyOf(customerId, customer.lines);
+      const activity = activityOf(history, offers.get(customerId));
       for (const [group, lines] of linesByGroup(customer, products)) {
         const purchases = purchasesOf(lines);
         const outcome = planGroup(
           group,
           purchases,
           products.list,
-          customerSettings(customerId, group, customer.usageFactor, overrides),
+          { ...customerSettings(customerId, group, customer.usageFactor, overrides), activity },
           settings,
           true,
         );

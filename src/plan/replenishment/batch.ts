@@ -16,6 +16,7 @@ import {
   type CustomerRange,
   type Overrides,
 } from "./facts.js";
+import { activityOf, type CustomerActivity } from "./shop-model.js";
 import { ReminderDiff, type ReminderChanges } from "./persist.js";
 import { purchasesOf, type PlanLine } from "./purchases.js";
 import { SupplyRules } from "./rules.js";
@@ -26,6 +27,8 @@ export interface PlanJob {
   timezone: string;
   nowIso: string;
   settings: PlanSettings;
+  /** Each customer's groups' offers (Mondays of the weeks they were in a cart), for the cooldown. */
+  offers: Map<number, Map<string, number[]>>;
 }
 
 /** A product no rule covers and nothing could be learned for: sku, name, and orders of it. */
@@ -73,9 +76,10 @@ export function planBatches(
     const unknownOrders = new Map<number, number>();
     const histories: History[] = [];
     for (const customer of customers) {
-      planCustomer(customer, products, overrides, job.settings, compare.add, unknownOrders);
       const history = historyOf(customer.customerId, customer.lines);
       if (history !== null) histories.push(history);
+      const activity = activityOf(history, job.offers.get(customer.customerId));
+      planCustomer(customer, products, overrides, job.settings, activity, compare.add, unknownOrders);
     }
     const unknown: UnknownCount[] = [...unknownOrders].map(([pid, orders]) => {
       const product = products.list[pid] as { sku: string | null; name: string | null };
@@ -92,6 +96,7 @@ function planCustomer(
   products: ProductIndex,
   overrides: Overrides,
   settings: PlanSettings,
+  activity: CustomerActivity | undefined,
   take: (outcome: GroupOutcome) => void,
   unknownOrders: Map<number, number>,
 ): void {
@@ -99,13 +104,13 @@ function planCustomer(
   // Without overrides of their reminders (nearly every customer) all their groups share one settings object.
   const shared = overrides.reminders.has(customerId)
     ? null
-    : customerSettings(customerId, "", usageFactor, overrides);
+    : { ...customerSettings(customerId, "", usageFactor, overrides), activity };
   for (const [groupKey, lines] of linesByGroup(customer, products)) {
     const outcome = planGroup(
       groupKey,
       purchasesOf(lines),
       products.list,
-      shared ?? customerSettings(customerId, groupKey, usageFactor, overrides),
+      shared ?? { ...customerSettings(customerId, groupKey, usageFactor, overrides), activity },
       settings,
     );
     take(outcome);

@@ -7,6 +7,18 @@ import { dayString } from "../days.js";
 import type { Purchase } from "./purchases.js";
 import { learnedRate, MIN_PURCHASES_TO_LEARN, type LearnedRate } from "./rhythm.js";
 import type { ProductFacts, SupplyRule } from "./rules.js";
+import { pooledGap, pooledOrderGap } from "./pooling.js";
+import type { CustomerActivity, ShopModel } from "./shop-model.js";
+import { gapSums, ordersFrom, repeatOf } from "./shop-model.js";
+import {
+  chance,
+  factorOn,
+  mondayOnOrAfter,
+  nextWindow,
+  probabilityOn,
+  WINDOW_DAYS,
+  type PairTiming,
+} from "./survival.js";
 
 export type Basis = "rule" | "learned" | "manual";
 export type ReminderState = "open" | "paused" | "satisfied" | "expired";
@@ -34,6 +46,8 @@ export interface CustomerSettings {
   /** For this group, and for all the customer's groups (`*`). */
   override: ReminderOverride | undefined;
   overrideAll: ReminderOverride | undefined;
+  /** Their orders and offers, for groups timed by the shop's gaps (absent: those are not planned). */
+  activity?: CustomerActivity;
 }
 
 export interface PlanSettings {
@@ -42,6 +56,12 @@ export interface PlanSettings {
   learn: boolean;
   /** Day number of `now` in the shop's timezone. */
   today: number;
+  /** What the whole shop teaches (null: learn_from_history is off). */
+  model: ShopModel | null;
+  /** A group without a rule goes in a cart once P(bought within 28 days) reaches this. */
+  minProbability: number;
+  /** …and not again within this many days of its last offer. */
+  cooldownDays: number;
 }
 
 /** A row of the `reminders` table (without updated_at). */
@@ -136,6 +156,20 @@ export function planGroup(
     notes,
   };
   if (purchases.length === 0) return none;
+
+  const latestProduct = products[(purchases.at(-1) as Purchase).pid] as PlanProduct;
+  if (latestProduct.rule === null && settings.model !== null && customer.activity !== undefined)
+    return planTimed(
+      groupKey,
+      purchases,
+      products,
+      customer,
+      settings,
+      settings.model,
+      customer.activity,
+      note,
+      notes,
+    );
 
   // The customer's own rhythm, learned over all their purchases of the group.
   let learned: LearnedRate | null = null;
@@ -261,6 +295,170 @@ export function planGroup(
     },
     keep,
     learnedWithoutRule,
+    notes,
+  };
+}
+
+/** Order days after `day`, counted up to 3 (the table's last class is 3+). */
+function ordersAfter(days: readonly number[], day: number): number {
+  let n = 0;
+  for (let i = days.length - 1; i >= 0 && (days[i] as number) > day && n < 3; i--) n++;
+  return n;
+}
+
+const pct = (p: number) => `${Math.round(p * 100)} %`;
+
+/**
+ * A group no rule times: its expected gap pooled from the customer's, the group's and the shop's
+ * gaps; due on the first day from which the chance of a purchase within WINDOW_DAYS reaches the
+ * threshold, no sooner than the cooldown after its last offer.
+ */
+function planTimed(
+  groupKey: string,
+  purchases: readonly Purchase[],
+  products: readonly PlanProduct[],
+  customer: CustomerSettings,
+  settings: PlanSettings,
+  model: ShopModel,
+  activity: CustomerActivity,
+  note: (make: () => string) => void,
+  notes: string[],
+): GroupOutcome {
+  const { customerId } = customer;
+  const purchase = purchases.at(-1) as Purchase;
+  const product = products[purchase.pid] as PlanProduct;
+  const days = purchases.map((p) => p.day);
+  const pooled = pooledGap(model.prior, groupKey, gapSums(days));
+  const usage = customer.manualUsageFactor ?? 1;
+  const orderGap = pooledOrderGap(model.prior, activity.orderSums);
+  const repeat = repeatOf(model.repeat, groupKey, purchases.length);
+  const timing: PairTiming = {
+    purchases: purchases.length,
+    lastPurchaseDay: purchase.day,
+    expectedGap: pooled.days * usage,
+    spread: pooled.spread,
+    repeat: repeat?.chance ?? 1,
+    lastOrderDay: activity.lastOrderDay,
+    orderGap,
+    ordersSince: ordersAfter(activity.orderDays, purchase.day),
+    share: purchases.length / ordersFrom(activity.orderDays, (purchases[0] as Purchase).day),
+  };
+  note(
+    () =>
+      `expected gap ${fmt(Math.round(pooled.days * 10) / 10)} days: ` +
+      (pooled.ownGaps > 0
+        ? `the customer's own ${pooled.ownGaps} gap(s) weigh ${pct(pooled.ownShare)}, `
+        : "no gap of the customer's own yet, ") +
+      `the group's typical ${fmt(Math.round(pooled.groupDays * 10) / 10)} days (from ${pooled.groupGaps} gaps across the shop, pooled with the shop's) ` +
+      `${pct(1 - pooled.ownShare)}; quantity does not scale it (no rule says it is used up per unit)` +
+      (usage !== 1 ? `; × usage factor ${fmt(usage)} set by the admin` : ""),
+  );
+  if (repeat !== null)
+    note(() =>
+      repeat.rebuyers > 0
+        ? `bought once so far: of ${fmt(Math.round(repeat.buyers * 10) / 10)} buyer(s) of the group across the shop, ${repeat.rebuyers} came back for it; ` +
+          `pooled with the shop's, the chance that a buyer comes back for it at all is ${pct(repeat.chance)}`
+        : `bought once so far, and nobody in the shop ever came back for it (${fmt(Math.round(repeat.buyers * 10) / 10)} buyer(s) who had the time to): ` +
+          `the chance that it is bought again at all is ${pct(repeat.chance)}`,
+    );
+  note(
+    () =>
+      `the customer orders about every ${fmt(Math.round(orderGap * 10) / 10)} days, last on ${dayString(activity.lastOrderDay)}`,
+  );
+  const offers = activity.offers?.get(groupKey) ?? [];
+  let lastOffer: number | null = null;
+  let offersSince = 0;
+  for (const monday of offers) {
+    if (monday > settings.today) break;
+    lastOffer = monday;
+    if (monday > purchase.day) offersSince++;
+  }
+  const override = customer.override;
+  const cooldown = Math.max(
+    1,
+    roundDays(override?.cycleDays ?? customer.overrideAll?.cycleDays ?? settings.cooldownDays),
+  );
+  const start = Math.max(purchase.day + 1, lastOffer === null ? 0 : lastOffer + Math.ceil(cooldown));
+  if (lastOffer !== null)
+    note(
+      () =>
+        `last offered in the week of ${dayString(lastOffer)}: not again before ${dayString(start)} (cooldown ${fmt(cooldown)} days)`,
+    );
+  const from = mondayOnOrAfter(Math.max(settings.today, purchase.day + 1));
+  note(
+    () =>
+      `chance of a purchase within ${WINDOW_DAYS} days from Monday ${dayString(from)}: ${pct(probabilityOn(model.table, timing, from))} = ` +
+      `${pct(chance(timing, from))} (the gap open ${from - purchase.day} days against the expected ${fmt(Math.round(timing.expectedGap * 10) / 10)}` +
+      (repeat !== null ? `, with the ${pct(timing.repeat)} chance that it is bought again at all` : "") +
+      `) × ${fmt(factorOn(model.table, timing, from))} (how pairs like it bought in the shop's own history: ${purchases.length} purchase(s), as far into their expected gap, ` +
+      `as long since any order and with ${timing.ordersSince < 3 ? timing.ordersSince : "3 or more"} order(s) without it since); threshold ${pct(settings.minProbability)}`,
+  );
+
+  let state: ReminderState = "open";
+  let firstDue: number;
+  let expiresOn: number;
+  const window = nextWindow(model.table, timing, start, settings.today, settings.minProbability);
+  let basis: Basis = customer.manualUsageFactor !== null ? "manual" : "learned";
+  if (offersSince >= settings.maxReminders) {
+    state = "expired";
+    firstDue = lastOffer as number;
+    expiresOn = start;
+    note(() => `expired: offered ${offersSince} times since the purchase, the most max_reminders allows`);
+  } else if (window.kind === "due") {
+    firstDue = window.from;
+    expiresOn = Number.POSITIVE_INFINITY;
+    note(
+      () =>
+        `due ${dayString(firstDue)}: from that Monday on the chance is ${pct(window.probability)}, at or above the threshold (the first such Monday from ${dayString(start)} whose chance still holds now)`,
+    );
+  } else if (window.kind === "passed") {
+    state = "expired";
+    firstDue = window.endedOn - 1;
+    expiresOn = window.endedOn;
+    note(() => `expired: the chance fell below the threshold on ${dayString(window.endedOn)}`);
+  } else {
+    note(() => "the chance never reaches the threshold: no reminder");
+    return { customerId, groupKey, planned: true, row: null, keep: false, learnedWithoutRule: true, notes };
+  }
+  if (override?.dueDay != null && override.duePurchaseOrderId === purchase.orderId) {
+    basis = "manual";
+    state = "open";
+    firstDue = override.dueDay;
+    note(() => `due date ${dayString(firstDue)} set by the admin (remind set --due) for this purchase`);
+  }
+  if (state === "open" && (override?.paused || customer.overrideAll?.paused)) {
+    state = "paused";
+    note(() => `paused by the admin (remind pause${override?.paused ? " --group" : ""})`);
+  }
+  const keep = !(state === "expired" && expiresOn < settings.today - EXPIRED_KEPT_DAYS);
+  if (!keep && notes.length === 0)
+    return { customerId, groupKey, planned: true, row: null, keep, learnedWithoutRule: true, notes };
+  const gap = roundDays(timing.expectedGap);
+  return {
+    customerId,
+    groupKey,
+    planned: true,
+    row: {
+      customer_id: customerId,
+      group_key: groupKey,
+      purchase_order_id: purchase.orderId,
+      sku: product.sku,
+      product_name: product.name,
+      last_purchase_on: dayString(purchase.day),
+      quantity: purchase.quantity,
+      days_per_unit: gap,
+      usage_factor: usage,
+      supply_days: gap,
+      basis,
+      lead_days: 0,
+      cycle_days: cooldown,
+      first_due_on: dayString(firstDue),
+      due_on: dayString(firstDue),
+      reminder_number: Math.min(offersSince + 1, settings.maxReminders),
+      state,
+    },
+    keep,
+    learnedWithoutRule: true,
     notes,
   };
 }

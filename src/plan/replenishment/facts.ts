@@ -126,6 +126,8 @@ export interface CustomerLines {
   customerId: number;
   usageFactor: number | null;
   lines: PlanLine[];
+  /** Each order's time (unix seconds), when asked for (the backtest cuts the lines at a Monday 09:00). */
+  times?: Map<number, number>;
 }
 
 /**
@@ -182,6 +184,7 @@ export function* customerBatches(
   zone: string,
   nowIso: string,
   ranges: readonly CustomerRange[],
+  withTimes = false,
 ): Generator<{ from: number; to: number; customers: CustomerLines[] }> {
   const orders = db
     .prepare<[number, number, string], [number, number, number, string | null]>(ORDERS_WITH_LINES)
@@ -200,8 +203,10 @@ export function* customerBatches(
       if (packed === null) continue; // an order without lines
       if (current?.customerId !== customerId) {
         current = { customerId, usageFactor: usage.get(customerId) ?? null, lines: [] };
+        if (withTimes) current.times = new Map();
         batch.push(current);
       }
+      current.times?.set(orderId, epoch);
       const day = days.dayOf(epoch);
       const values = JSON.parse(packed) as (number | string | null)[];
       for (let i = 0; i < values.length;) {

@@ -14,7 +14,9 @@ import type { PlanSettings } from "./compute.js";
 import { isoWeekOf } from "./dates.js";
 import { countDue } from "./due.js";
 import { dayString, localDayOf } from "../days.js";
-import { customerRanges, productKey, type CustomerRange } from "./facts.js";
+import { customerRanges, productKey, ProductIndex, type CustomerRange } from "./facts.js";
+import { learnShop, loadOffers, type ShopModel } from "./shop-model.js";
+import { SupplyRules } from "./rules.js";
 import { deferIndexesIfEmpty } from "../../store/indexes.js";
 import { ReminderWriter, type MergeCounts } from "./persist.js";
 import type { PlannerTask } from "./plan-worker.js";
@@ -46,13 +48,34 @@ export interface ReplenishmentReport extends MergeCounts {
   planner_threads: number;
 }
 
-export function planSettings(config: Config, nowIso: string): PlanSettings {
+export function planSettings(config: Config, nowIso: string, model: ShopModel | null = null): PlanSettings {
   return {
     leadDays: config.replenishment.lead_days,
     maxReminders: config.replenishment.max_reminders,
     learn: config.replenishment.learn_from_history,
     today: localDayOf(nowIso, config.timezone),
+    model: config.replenishment.learn_from_history ? model : null,
+    minProbability: config.replenishment.min_probability,
+    cooldownDays: config.replenishment.cooldown_days,
   };
+}
+
+/** The shop's model and offers as of `nowIso` (what every customer's plan is pooled with). */
+export function learnFromShop(
+  db: Db,
+  config: Config,
+  nowIso: string,
+): { model: ShopModel | null; offers: Map<number, Map<string, number[]>> } {
+  const today = localDayOf(nowIso, config.timezone);
+  const offers = loadOffers(db, today);
+  if (!config.replenishment.learn_from_history) return { model: null, offers };
+  const products = new ProductIndex(new SupplyRules(config.replenishment), db);
+  products.publish(db);
+  try {
+    return { model: learnShop(db, products, config.timezone, nowIso, today), offers };
+  } finally {
+    db.exec("DROP TABLE IF EXISTS temp.plan_products");
+  }
 }
 
 /** Planner threads at most: the work splits by batches of customers; SQLite takes one writer. */
@@ -81,11 +104,13 @@ export function startReplenishment(
   nowIso: string,
   options: { nested: boolean },
 ): ReplenishmentRun {
+  const { model, offers } = learnFromShop(db, config, nowIso);
   const job: PlanJob = {
     replenishment: config.replenishment,
     timezone: config.timezone,
     nowIso,
-    settings: planSettings(config, nowIso),
+    settings: planSettings(config, nowIso, model),
+    offers,
   };
   const ranges = customerRanges(db);
   const rebuildIndexes = deferIndexesIfEmpty(db, "reminders");
