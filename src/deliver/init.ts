@@ -31,7 +31,7 @@ templates:
   dir: ./templates
 
 operator:
-  # Who gets the weekly digest of carts.
+  # Who gets the weekly digest of carts and the call requests of customers who confirm a cart (serve).
   email: null
 
 consent:
@@ -44,6 +44,11 @@ links:
   cart: null # "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}"
   # Your unsubscribe page (Handlebars, given token and email); null: a mailto link.
   unsubscribe: null # "https://shop.example/unsubscribe?token={{token}}"
+  # Where \`comeback serve\` is reached (behind your reverse proxy; see the README's serve section). Set, the
+  # emails link to its cart page (confirm, change, postpone), one-click unsubscribe and open/click tracking,
+  # and follow-ups and the report's funnel work; links stop working expiry_days after the email.
+  base_url: null # "https://shop.example/comeback"
+  expiry_days: 60
 
 delivery:
   # outbox: .eml files in outbox_dir; smtp: through the server below.
