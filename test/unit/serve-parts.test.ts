@@ -212,6 +212,19 @@ describe("the operator's reorder email", () => {
     } as never);
     expect(nophone.text).toContain("(no phone on file: write to anna@example.com)");
   });
+
+  it("names a customer without a name by the shop's own customer number, not comeback's row id", () => {
+    for (const locale of ["en", "de", "ru"]) {
+      const nameless = renderer.render("reorder", locale, {
+        ...payload,
+        person: { ...payload.person, customer_id: 1004, external_id: "16700", name: null },
+      } as never);
+      for (const part of [nameless.subject, nameless.text, nameless.html]) {
+        expect(part).toContain("16700");
+        expect(part).not.toContain("1004");
+      }
+    }
+  });
 });
 
 describe("the commands' helpers", () => {
