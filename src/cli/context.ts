@@ -30,6 +30,12 @@ export async function createContext(options: GlobalOptions, port?: number): Prom
   const config = options.demo
     ? demoConfig(process.cwd(), options.db, port)
     : await loadConfig({ configPath: options.config });
+  // Even the writing commands (send, serve) don't make an empty demo database: the demo makes it.
+  if (options.demo && !existsSync(config.database)) {
+    throw new InputMissingError(
+      `no demo database at ${config.database}: run comeback demo${options.db ? ` --db ${options.db}` : ""} in this folder first`,
+    );
+  }
   const log = createLogger({
     level: config.log.level,
     file: config.log.file,

@@ -4,7 +4,7 @@
  * report). Each command is taken from what the demo printed, so the text and the flags agree.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -121,8 +121,11 @@ describe("after comeback demo, what it says to run next", () => {
     const listed = await run(["reorders", "--demo", "--db", "other.db"], { cwd: dir });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain("No open reorders.");
-    // The default name is not there: a reading command says so rather than making an empty one.
-    expect((await run(["reorders", "--demo"], { cwd: dir })).code).toBe(66);
+    // The default name is not there: even a writing command says so rather than making an empty one.
+    const missing = await run(["send", "--demo"], { cwd: dir });
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toContain("run comeback demo in this folder first");
+    expect(existsSync(join(dir, "comeback-demo.db"))).toBe(false);
     const alone = await run(["reorders", "--db", "other.db"], { cwd: dir });
     expect(alone.code).toBe(2);
     expect(alone.stderr).toContain("--db goes with --demo");
