@@ -1,7 +1,8 @@
 /** What every command starts from: the global flags, the loaded config, a logger, the store. */
 import { existsSync } from "node:fs";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
-import { InputMissingError } from "../errors.js";
+import { InputMissingError, UsageError } from "../errors.js";
+import { demoConfig } from "./demo-mode.js";
 import { createLogger, type Logger } from "../log.js";
 import { setWarningLog } from "./output.js";
 import { openStore, type Db } from "../store/open.js";
@@ -10,6 +11,10 @@ export interface GlobalOptions {
   config?: string;
   verbose?: boolean;
   quiet?: boolean;
+  /** The database `comeback demo` made in this folder, with the demo's config (src/cli/demo-mode.ts). */
+  demo?: boolean;
+  /** With --demo: the demo database, when `comeback demo --db` named another. */
+  db?: string;
 }
 
 export interface Context {
@@ -17,8 +22,20 @@ export interface Context {
   log: Logger;
 }
 
-export async function createContext(options: GlobalOptions): Promise<Context> {
-  const config = await loadConfig({ configPath: options.config });
+/** `port`: serve's, which the demo's links (links.base_url) name. */
+export async function createContext(options: GlobalOptions, port?: number): Promise<Context> {
+  if (options.db !== undefined && !options.demo) {
+    throw new UsageError("--db goes with --demo; a shop's database is `database:` in its config");
+  }
+  const config = options.demo
+    ? demoConfig(process.cwd(), options.db, port)
+    : await loadConfig({ configPath: options.config });
+  // Even the writing commands (send, serve) don't make an empty demo database: the demo makes it.
+  if (options.demo && !existsSync(config.database)) {
+    throw new InputMissingError(
+      `no demo database at ${config.database}: run comeback demo${options.db ? ` --db ${options.db}` : ""} in this folder first`,
+    );
+  }
   const log = createLogger({
     level: config.log.level,
     file: config.log.file,

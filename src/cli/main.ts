@@ -33,6 +33,7 @@ import { registerFollowups } from "./commands/followups.js";
 import { registerReport } from "./commands/report.js";
 import { packageVersion } from "./version.js";
 import { setQuiet } from "./output.js";
+import { demoClock } from "./demo-mode.js";
 
 export function buildProgram(): Command {
   const program = new Command("comeback")
@@ -42,6 +43,13 @@ export function buildProgram(): Command {
       "-c, --config <file>",
       "config file (default: $COMEBACK_CONFIG, else ./comeback.yaml, else built-in defaults)",
     )
+    .addOption(
+      new Option(
+        "--demo",
+        "use the database `comeback demo` made in this folder, with the demo's config and clock",
+      ).conflicts("config"),
+    )
+    .option("--db <file>", "with --demo: the demo database (default: comeback-demo.db)")
     .option("-v, --verbose", "also write the logs to stderr (readable on a terminal, JSON lines otherwise)")
     .addOption(
       new Option(
@@ -49,7 +57,17 @@ export function buildProgram(): Command {
         "print only errors and what --json or --csv - asks for: no reports, warnings or progress",
       ).conflicts("verbose"),
     )
-    .hook("preAction", (_program, action) => setQuiet(Boolean(action.optsWithGlobals<GlobalOptions>().quiet)))
+    .hook("preAction", (_program, action) => {
+      const global = action.optsWithGlobals<GlobalOptions>();
+      setQuiet(Boolean(global.quiet));
+      // Under --demo a command acts on the demo's clock unless --now says otherwise (src/cli/demo-mode.ts).
+      if (
+        global.demo &&
+        action.options.some((o) => o.attributeName() === "now") &&
+        !action.getOptionValue("now")
+      )
+        action.setOptionValueWithSource("now", demoClock(action.name()), "default");
+    })
     .showHelpAfterError("(run comeback --help for usage)")
     .addHelpText(
       "after",
@@ -150,7 +168,6 @@ Examples:
   program
     .command("demo")
     .description("run comeback on the shipped example exports, with built-in defaults")
-    .addOption(new Option("--db <file>", "the demo database").default("comeback-demo.db"))
     .option(
       "--port <number>",
       "the port `comeback serve --demo` will listen on: the emails link there",
@@ -165,13 +182,16 @@ Imports the example exports shipped with comeback, plans and runs the Monday bat
 Examples:
   comeback demo                              in an empty folder: comeback-demo.db and outbox/ appear there
   comeback demo --db /tmp/demo.db
-  comeback demo --port 3000                  then: comeback serve --demo --port 3000`,
+  comeback demo --port 3000                  then: comeback serve --demo --port 3000
+
+Then every command takes --demo (and the same --db): comeback send --demo, comeback reorders --demo,
+comeback report --demo --html report.html, comeback status --demo.`,
     )
-    .action(async (flags: { db: string; port: string }, command: Command) => {
+    .action(async (flags: { port: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const { runDemo } = await import("./commands/demo.js");
       await runDemo(
-        { db: flags.db, port: parsePort(flags.port) },
+        { db: global.db, port: parsePort(flags.port) },
         createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) }),
       );
     });

@@ -4,9 +4,8 @@
  * at a fixed time, with a fixed demo secret (never used outside the demo).
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultConfig, type LoadedConfig } from "../../config/load.js";
 import type { Logger } from "../../log.js";
 import { openStore } from "../../store/open.js";
 import { plural, print } from "../output.js";
@@ -17,59 +16,27 @@ import { takeRunLock } from "../run-lock.js";
 import { deliverySetup } from "../../deliver/setup.js";
 import { runWeekly } from "../../deliver/weekly.js";
 import { emlFileName } from "../../deliver/transports.js";
-import { configSchema, resolveConfigPaths } from "../../config/schema.js";
+import { DEMO_DB, DEMO_NOW, DEMO_PORT, demoConfig } from "../demo-mode.js";
 import { sendOptions, sendNotes, sendSummary } from "../deliver-run.js";
 import { table } from "../output.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { isoWeekOf } from "../../deliver/clock.js";
 
-/** The demo's fixed clock: a Monday morning inside the default send window. */
-export const DEMO_NOW = "2026-03-02T09:00:00Z";
-/**
- * `comeback serve --demo`'s clock starts an hour after the batch: the customer reads the email later,
- * so their opens and clicks are not taken for a scanner's on delivery (src/track/machine.ts, 60 s).
- */
-export const DEMO_SERVE_START = "2026-03-02T10:00:00Z";
-/** Signs the demo's unsubscribe links. Clearly not a secret: a real shop sets COMEBACK_SECRET. */
-export const DEMO_SECRET = "demo-secret-NOT-FOR-PRODUCTION-0123456789";
+export {
+  DEMO_AFTER,
+  DEMO_NOW,
+  DEMO_PORT,
+  DEMO_SECRET,
+  DEMO_SERVE_START,
+  demoConfig,
+  demoServeUrl,
+} from "../demo-mode.js";
 
 /** The package root: dist/src/cli/commands → four levels up (src/cli/commands → three, under vitest). */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
   return dir;
-}
-
-/** Where `comeback serve --demo` listens by default, and so what the demo's emails link to. */
-export const DEMO_PORT = 8080;
-
-/**
- * serve's address for the demo: `comeback demo --port N` and `comeback serve --demo --port N` must
- * agree, since the emails carry it (8080 may be taken on the admin's machine).
- */
-export function demoServeUrl(port: number = DEMO_PORT): string {
-  return `http://127.0.0.1:${port}`;
-}
-
-/**
- * The demo's config: the built-in defaults with the demo secret, an operator, cart and unsubscribe
- * links, and serve's address on this machine; `comeback serve --demo` serves with the same.
- */
-export function demoConfig(cwd: string, db?: string, port?: number): LoadedConfig {
-  const database = resolve(cwd, db ?? "comeback-demo.db");
-  const demo = resolveConfigPaths(
-    configSchema.parse({
-      secret: DEMO_SECRET,
-      operator: { email: "Shop owner <owner@shop.example>" },
-      links: {
-        cart: "https://shop.example/cart/{{#each items}}{{variant}}:{{quantity}}{{#unless @last}},{{/unless}}{{/each}}",
-        unsubscribe: "https://shop.example/unsubscribe?token={{token}}",
-        base_url: demoServeUrl(port),
-      },
-    }),
-    cwd,
-  );
-  return { ...defaultConfig(cwd), ...demo, database, source: "built-in defaults", baseDir: cwd };
 }
 
 export async function runDemo(
@@ -130,15 +97,32 @@ export async function runDemo(
     );
     print(`Look inside: sqlite3 ${database} "select idempotency_key, state, recipient from outbox"`);
     const page = carts[0] ? cartPageIn(readFileSync(join(outbox, carts[0]), "utf8")) : null;
-    print(`\nThe customer's side: start the web server on this folder's demo database`);
-    const dbFlag = options.db && options.db !== "comeback-demo.db" ? ` --db ${options.db}` : "";
-    const portFlag =
-      options.port !== undefined && options.port !== DEMO_PORT ? ` --port ${options.port}` : "";
-    print(`  comeback serve --demo${dbFlag}${portFlag}`);
-    if (page) print(`and open the cart page the first email links to:\n  ${page}`);
+    for (const line of nextSteps(page, options)) print(line);
   } finally {
     db.close();
   }
+}
+
+/**
+ * What to run next, exactly as typed: the customer's side (serve, the cart page), then the operator's
+ * (the call email, the list) and the owner's (the report), each with --demo, in this folder.
+ */
+export function nextSteps(page: string | null, options: { db?: string; port?: number }): string[] {
+  const db = options.db && options.db !== DEMO_DB ? ` --db ${options.db}` : "";
+  const port = options.port !== undefined && options.port !== DEMO_PORT ? ` --port ${options.port}` : "";
+  return [
+    `\nNext, the customer's side: start the web server on this folder's demo database (leave it running)`,
+    `  comeback serve --demo${db}${port}`,
+    ...(page
+      ? [`and open the cart page the first email links to; change a quantity and press Confirm:`, `  ${page}`]
+      : []),
+    `Then, in a second terminal in this folder, the operator's side (--demo: the demo's database and config):`,
+    ...[
+      [`comeback send --demo${db}`, "delivers the operator's call email into outbox/ (reorder_1.eml)"],
+      [`comeback reorders --demo${db}`, "the confirmed carts: whom to call, what to order"],
+      [`comeback report --demo${db} --html report.html`, "what the emails did, to open in a browser"],
+    ].map(([command, what]) => `  ${command!.padEnd(48)} ${what}`),
+  ];
 }
 
 const CART_PAGE = /https?:\/\/[^\s"<>]+\/c\/[A-Za-z0-9._-]+/;

@@ -5,9 +5,7 @@
  */
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { createLogger, type Logger } from "../../log.js";
 import { requireSecret } from "../../deliver/unsubscribe.js";
-import type { LoadedConfig } from "../../config/load.js";
 import { createContext, openForWriting, type GlobalOptions } from "../context.js";
 import { NOW_HELP, parseNow } from "../now.js";
 import { print, warn } from "../output.js";
@@ -16,8 +14,6 @@ interface ServeFlags {
   host: string;
   port: string;
   now?: string;
-  demo?: boolean;
-  db?: string;
 }
 
 export function parsePort(text: string): number {
@@ -48,8 +44,6 @@ export function registerServe(program: Command): void {
     )
     .option("--port <number>", "the port to listen on", "8080")
     .option("--now <time>", `the clock starts at this time and runs on: ${NOW_HELP}`)
-    .option("--demo", "serve the database `comeback demo` made in this folder, with the demo's config")
-    .option("--db <file>", "with --demo: the demo database", "comeback-demo.db")
     .addHelpText(
       "after",
       `
@@ -69,17 +63,9 @@ Examples:
     .action(async (flags: ServeFlags, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const port = parsePort(flags.port);
-      let config: LoadedConfig;
-      let log: Logger;
-      let start = flags.now;
-      if (flags.demo) {
-        const { demoConfig, DEMO_SERVE_START } = await import("./demo.js");
-        config = demoConfig(process.cwd(), flags.db, port);
-        log = createLogger({ level: "info", file: null, verbose: Boolean(global.verbose) });
-        start ??= DEMO_SERVE_START;
-      } else {
-        ({ config, log } = await createContext(global));
-      }
+      // --demo (a global flag): the demo's config, and its clock from 2026-03-02 10:00 (demo-mode.ts).
+      const { config, log } = await createContext(global, port);
+      const start = flags.now;
       const secret = requireSecret(config.secret);
       const now = start === undefined ? undefined : parseNow(start, config.timezone);
       if (config.links.base_url === null) {
