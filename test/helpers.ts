@@ -26,6 +26,8 @@ export function run(
     const env: Record<string, string | undefined> = {
       ...process.env,
       COMEBACK_CONFIG: undefined,
+      // As a user types `comeback`, not through npx (which sets it, and the demo then prints npx commands).
+      npm_command: undefined,
       ...options.env,
     };
     const child = spawn(process.execPath, [BIN, ...args], {

@@ -14,7 +14,7 @@ import { createRenderer } from "../../src/deliver/render.js";
 import { configSchema } from "../../src/config/schema.js";
 import { parsePort, runningClock } from "../../src/cli/commands/serve.js";
 import { reorderCsvRows } from "../../src/cli/commands/reorders.js";
-import { cartPageIn } from "../../src/cli/commands/demo.js";
+import { cartPageIn, invokedAs, nextSteps } from "../../src/cli/commands/demo.js";
 import { composeEmail } from "../../src/deliver/mime.js";
 import type { ReorderPayload } from "../../src/answers/reorders.js";
 
@@ -270,6 +270,16 @@ describe("the commands' helpers", () => {
       { reorder_id: 3, customer_id: 1, sku: "A", quantity: 2, unit_price: "500", currency: "JPY" },
       { reorder_id: 3, sku: "B", unit_price: "" },
     ]);
+  });
+
+  it("prints the next steps as the user started comeback: npx in a checkout, else comeback", () => {
+    expect(invokedAs({ npm_command: "exec" })).toBe("npx comeback");
+    expect(invokedAs({})).toBe("comeback");
+    expect(invokedAs({ npm_command: "test" })).toBe("comeback");
+    const steps = nextSteps("http://127.0.0.1:8080/c/x", {}, "npx comeback").join("\n");
+    expect(steps).toContain("\n  npx comeback serve --demo\n");
+    expect(steps).toMatch(/^ {2}npx comeback send --demo +delivers/m);
+    expect(steps).not.toMatch(/^ {2}comeback /m);
   });
 
   it("finds the cart page link inside a base64 email", () => {

@@ -60,7 +60,9 @@ export async function runDemo(
     }
     printStatus(collectStatus(db, database), false);
 
-    print(`\nThe Monday batch, as cron would run it on ${DEMO_NOW} (comeback weekly --now ${DEMO_NOW}):`);
+    print(
+      `\nThe Monday batch, as cron would run it on ${DEMO_NOW} (${invokedAs()} weekly --now ${DEMO_NOW}):`,
+    );
     const setup = deliverySetup(config, { needSecret: true, sending: true });
     const lock = takeRunLock(db, config, "comeback demo");
     try {
@@ -107,22 +109,35 @@ export async function runDemo(
  * What to run next, exactly as typed: the customer's side (serve, the cart page), then the operator's
  * (the call email, the list) and the owner's (the report), each with --demo, in this folder.
  */
-export function nextSteps(page: string | null, options: { db?: string; port?: number }): string[] {
+export function nextSteps(
+  page: string | null,
+  options: { db?: string; port?: number },
+  cli: string = invokedAs(),
+): string[] {
   const db = options.db && options.db !== DEMO_DB ? ` --db ${options.db}` : "";
   const port = options.port !== undefined && options.port !== DEMO_PORT ? ` --port ${options.port}` : "";
   return [
     `\nNext, the customer's side: start the web server on this folder's demo database (leave it running)`,
-    `  comeback serve --demo${db}${port}`,
+    `  ${cli} serve --demo${db}${port}`,
     ...(page
       ? [`and open the cart page the first email links to; change a quantity and press Confirm:`, `  ${page}`]
       : []),
     `Then, in a second terminal in this folder, the operator's side (--demo: the demo's database and config):`,
     ...[
-      [`comeback send --demo${db}`, "delivers the operator's call email into outbox/ (reorder_1.eml)"],
-      [`comeback reorders --demo${db}`, "the confirmed carts: whom to call, what to order"],
-      [`comeback report --demo${db} --html report.html`, "what the emails did, to open in a browser"],
+      [`${cli} send --demo${db}`, "delivers the operator's call email into outbox/ (reorder_1.eml)"],
+      [`${cli} reorders --demo${db}`, "the confirmed carts: whom to call, what to order"],
+      [`${cli} report --demo${db} --html report.html`, "what the emails did, to open in a browser"],
     ].map(([command, what]) => `  ${command!.padEnd(48)} ${what}`),
   ];
+}
+
+/**
+ * How the user started comeback, so the commands the demo prints can be pasted as they are: the
+ * README's quick start runs \`npx comeback demo\` in a checkout, where \`comeback\` is not on the PATH
+ * (npm sets npm_command=exec for npx).
+ */
+export function invokedAs(env: NodeJS.ProcessEnv = process.env): string {
+  return env.npm_command === "exec" ? "npx comeback" : "comeback";
 }
 
 const CART_PAGE = /https?:\/\/[^\s"<>]+\/c\/[A-Za-z0-9._-]+/;
