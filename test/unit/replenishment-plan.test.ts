@@ -22,6 +22,7 @@ import {
 import { fingerprint } from "../../src/plan/replenishment/persist.js";
 import { startReplenishment, type ReplenishmentReport } from "../../src/plan/replenishment/plan.js";
 import type { ReminderRow } from "../../src/plan/replenishment/compute.js";
+import { dayNumber, dayString } from "../../src/plan/days.js";
 import { openStore, type Db } from "../../src/store/open.js";
 
 function shopConfig(): Config {
@@ -604,5 +605,118 @@ describe("the admin's overrides", () => {
     await plan("2024-05-01T08:00:00Z");
     const { fingerprint: _print, updated_at: _at, ...stored } = reminder(1, "LNS-30") as Stored;
     expect(explained[0]?.reminder).toEqual(stored);
+  });
+});
+
+describe("groups no rule covers, timed by the shop's gaps (learn_from_history)", () => {
+  const timed = (): Config => {
+    const config = parseConfigText("timezone: UTC\n", { label: "comeback.yaml", env: {}, baseDir: "/" });
+    return config;
+  };
+  const now = "2024-12-31T08:00:00Z";
+
+  /**
+   * 60 regulars buy beans every 30 days through 2024 (customer 1 from 2024-01-21, the last time on
+   * 2024-12-16); customers 1–4 also bought a car seat once, in March, and never again.
+   */
+  beforeEach(() => {
+    const base = dayNumber("2024-01-01");
+    for (let i = 0; i < 60; i++) {
+      customer(i + 1);
+      const days = Array.from({ length: 12 }, (_, k) => 20 + (i % 25) + 30 * k).filter((d) => d < 365);
+      days.forEach((day, k) => {
+        const id = order(i + 1, dayString(base + day), "BEANS", 1);
+        if (i < 4 && k === 2) {
+          db.prepare(
+            `INSERT INTO order_lines (order_id, line_key, sku, product_name, quantity) VALUES (?, '2', 'SEAT', 'Car seat', 1)`,
+          ).run(id);
+        }
+      });
+    }
+  });
+
+  function cart(customerId: number, week: string, group: string): void {
+    const id = db
+      .prepare(
+        "INSERT INTO carts (customer_id, week, item_count, created_at) VALUES (?, ?, 1, 'x') RETURNING id",
+      )
+      .pluck()
+      .get(customerId, week) as number;
+    db.prepare(
+      "INSERT INTO cart_items (cart_id, group_key, quantity, due_on, reminder_number) VALUES (?, ?, 1, 'x', 1)",
+    ).run(id, group);
+  }
+
+  it("is due the first Monday its chance reaches the threshold, learned, with the cooldown as its cycle", async () => {
+    const report = await plan(now, timed());
+    expect(reminder(1, "BEANS")).toMatchObject({
+      last_purchase_on: "2024-12-16",
+      days_per_unit: 30,
+      usage_factor: 1,
+      supply_days: 30,
+      basis: "learned",
+      lead_days: 0,
+      cycle_days: 28,
+      first_due_on: "2024-12-23",
+      due_on: "2024-12-23",
+      reminder_number: 1,
+      state: "open",
+    });
+    // Nobody bought a seat twice: no reminder, and not an unknown product either (it was learned).
+    expect(reminder(1, "SEAT")).toBeUndefined();
+    expect(report.unknown_products).toEqual([]);
+    expect(report.reminders.open).toBe(60);
+  });
+
+  it("lists them as unknown products when learning is off", async () => {
+    const config = timed();
+    const report = await plan(now, {
+      ...config,
+      replenishment: { ...config.replenishment, learn_from_history: false },
+    });
+    expect(reminders()).toEqual([]);
+    expect(report.unknown_products.map((p) => [p.sku, p.orders])).toEqual([
+      ["BEANS", 700],
+      ["SEAT", 4],
+    ]);
+  });
+
+  it("waits the cooldown after the week it was last in a cart, and counts that offer", async () => {
+    cart(1, "2024-W52", "BEANS"); // Monday 2024-12-23
+    cart(1, "2025-W05", "BEANS"); // a later week: not seen by a plan as of 2024-12-31
+    await plan(now, timed());
+    const row = reminder(1, "BEANS") as Stored;
+    expect(row).toMatchObject({ reminder_number: 2, state: "open", cycle_days: 28 });
+    expect(row.due_on >= "2025-01-20").toBe(true);
+    expect(reminder(2, "BEANS")).toMatchObject({ due_on: "2024-12-23", reminder_number: 1 });
+  });
+
+  it("expires after max_reminders offers since the purchase", async () => {
+    cart(1, "2024-W51", "BEANS"); // Monday 2024-12-16, the purchase day: not after it
+    cart(1, "2024-W52", "BEANS");
+    cart(1, "2025-W01", "BEANS");
+    await plan(now, timed());
+    // Offered twice since the purchase (the weeks of 12-23 and 12-30): the third reminder.
+    expect(reminder(1, "BEANS")).toMatchObject({ reminder_number: 3, state: "open" });
+    const config = timed();
+    await plan(now, { ...config, replenishment: { ...config.replenishment, max_reminders: 2 } });
+    expect(reminder(1, "BEANS")).toMatchObject({
+      reminder_number: 2,
+      state: "expired",
+      first_due_on: "2024-12-30",
+    });
+  });
+
+  it("takes the admin's usage factor, due date, cycle and pause", async () => {
+    setUsage(db, { id: 1 } as CustomerRef, 2, now);
+    setReminder(db, timed(), { id: 2 } as CustomerRef, { group: "BEANS", due: "2025-02-03" }, now);
+    pause(db, { id: 3 } as CustomerRef, "BEANS", now);
+    setReminder(db, timed(), { id: 4 } as CustomerRef, { group: "BEANS", cycleDays: 14 }, now);
+    await plan(now, timed());
+    expect(reminder(1, "BEANS")).toMatchObject({ basis: "manual", usage_factor: 2, supply_days: 60 });
+    expect(reminder(2, "BEANS")).toMatchObject({ basis: "manual", due_on: "2025-02-03", state: "open" });
+    expect(reminder(3, "BEANS")).toMatchObject({ basis: "learned", state: "paused" });
+    expect(reminder(4, "BEANS")).toMatchObject({ cycle_days: 14, state: "open" });
+    expect(reminder(5, "BEANS")).toMatchObject({ basis: "learned", state: "open", cycle_days: 28 });
   });
 });
