@@ -202,11 +202,23 @@ describe("a plan's reminders, row by row", () => {
     order(2, "2024-04-02", "MUG", 1);
     order(2, "2024-04-03", "TSHIRT", 1);
     order(2, "2024-04-04", "CAP", 1);
+    order(1, "2024-04-05", "CAP", 0); // nothing bought: not an order of it
+    const giftCard = order(1, "2024-04-06", "BAG", 1);
+    db.prepare("UPDATE order_lines SET sku = NULL, product_name = 'Gift card' WHERE order_id = ?").run(
+      giftCard,
+    );
+    // An order without lines plans nothing and breaks nothing.
+    db.prepare(
+      `INSERT INTO orders (id, source, external_id, customer_id, placed_at, status_class, currency, created_at, updated_at)
+       VALUES (99, 'csv', 'O99', 2, '2024-04-07T10:00:00Z', 'completed', 'EUR', 'x', 'x')`,
+    ).run();
     const report = await plan("2024-05-01T08:00:00Z");
     expect(reminders()).toEqual([]);
+    // Ties by sku, or by name where there is none.
     expect(report.unknown_products).toEqual([
       { sku: "TSHIRT", name: "Product TSHIRT", orders: 2 },
       { sku: "CAP", name: "Product CAP", orders: 1 },
+      { sku: null, name: "Gift card", orders: 1 },
       { sku: "MUG", name: "Product MUG", orders: 1 },
     ]);
   });
@@ -247,6 +259,24 @@ function learning(): Config {
   const config = shopConfig();
   return { ...config, replenishment: { ...config.replenishment, learn_from_history: true } };
 }
+
+describe("a shop of several batches of customers", () => {
+  it("plans each customer once, in batches of 1,000 ids, and adds up their unknown products", async () => {
+    for (const id of [1, 1000, 1001, 2500]) {
+      customer(id);
+      order(id, "2024-04-01", "TSHIRT", 1);
+      if (id === 1000 || id === 1001) order(id, "2024-04-02", "LNS-30", 1);
+    }
+    const report = await plan("2024-05-01T08:00:00Z");
+    expect(reminders().map((r) => [r.customer_id, r.group_key])).toEqual([
+      [1000, "LNS-30"],
+      [1001, "LNS-30"],
+    ]);
+    expect(counts(report)).toMatchObject({ new: 2, unchanged: 0, removed: 0 });
+    expect(report.unknown_products).toEqual([{ sku: "TSHIRT", name: "Product TSHIRT", orders: 4 }]);
+    expect(counts(await plan("2024-05-01T08:00:00Z"))).toMatchObject({ new: 0, unchanged: 2, removed: 0 });
+  });
+});
 
 describe("the merge with the stored reminders", () => {
   it("never rewrites an unchanged row: its updated_at stays that of the plan that wrote it", async () => {
@@ -401,6 +431,41 @@ describe("the merge with the stored reminders", () => {
     expect(reminder(1, "DOG-1")).toMatchObject({ state: "expired", last_purchase_on: "2024-04-20" });
   });
 
+  it("counts a paused reminder that is over as expired", async () => {
+    const c = customer(1);
+    order(1, "2024-04-01", "DOG-1", 1);
+    pause(db, c, "DOG-1", "2024-04-30T00:00:00Z");
+    await plan("2024-05-01T08:00:00Z");
+    expect(reminder(1, "DOG-1")?.state).toBe("paused");
+    const report = await plan("2024-08-01T08:00:00Z");
+    expect(counts(report)).toEqual({
+      new: 0,
+      changed: 0,
+      unchanged: 0,
+      removed: 1,
+      satisfied: 0,
+      expired: 1,
+    });
+  });
+
+  it("does not count an expired reminder expired again when only its figures change", async () => {
+    customer(1);
+    order(1, "2024-04-01", "DOG-1", 1);
+    await plan("2024-06-01T08:00:00Z");
+    const config = shopConfig();
+    const fewer = { ...config, replenishment: { ...config.replenishment, max_reminders: 2 } };
+    const report = await plan("2024-06-01T08:00:00Z", fewer);
+    expect(counts(report)).toEqual({
+      new: 0,
+      changed: 1,
+      unchanged: 0,
+      removed: 0,
+      satisfied: 0,
+      expired: 0,
+    });
+    expect(reminder(1, "DOG-1")).toMatchObject({ state: "expired", reminder_number: 2 });
+  });
+
   it("deletes the reminder of a purchase that no longer counts (an earlier now)", async () => {
     customer(1);
     customer(2);
@@ -440,6 +505,35 @@ describe("the admin's overrides", () => {
     report = await plan("2024-05-02T08:00:00Z");
     expect(reminder(1, "LNS-30")?.state).toBe("open");
     expect(report.changed).toBe(1);
+  });
+
+  it("resumes only the group named, and says so when all are paused", async () => {
+    const c = customer(1);
+    order(1, "2024-04-01", "LNS-30", 2);
+    order(1, "2024-04-01", "DOG-1", 1);
+    pause(db, c, "LNS-30", "2024-04-30T00:00:00Z");
+    pause(db, c, "DOG-1", "2024-04-30T00:00:00Z");
+    await plan("2024-05-01T08:00:00Z");
+    expect(reminders().map((r) => r.state)).toEqual(["paused", "paused"]);
+    resume(db, c, "DOG-1", "2024-05-01T09:00:00Z");
+    await plan("2024-05-02T08:00:00Z");
+    expect(reminders().map((r) => [r.group_key, r.state])).toEqual([
+      ["DOG-1", "open"],
+      ["LNS-30", "paused"],
+    ]);
+    pause(db, c, undefined, "2024-05-03T00:00:00Z");
+    expect(() => resume(db, c, "LNS-30", "2024-05-03T09:00:00Z")).toThrow(
+      "all of this customer's reminders are paused: resume without --group to resume them",
+    );
+  });
+
+  it("sets a cycle for a group not bought yet, shown as not paused", () => {
+    const c = customer(1);
+    setReminder(db, shopConfig(), c, { group: "CAT", cycleDays: 20 }, "2024-05-01T00:00:00Z");
+    expect(overridesOf(db, 1)).toEqual({
+      usage_factor: null,
+      reminders: [{ group_key: "CAT", due_on: null, cycle_days: 20, paused: false }],
+    });
   });
 
   it("pauses all of a customer's groups, and resumes only all of them", async () => {
