@@ -45,9 +45,9 @@ export default {
   concurrency: 2,
   // A busy machine: let a slow test finish before calling the mutant a timeout.
   timeoutMS: 10000,
-  // break: under this the run fails (exit 1). 65: the promise groups are at 83-95 %, but src/plan/replenishment/
-  // (a quarter of the mutants, 22 %, being rewritten for issue 15) pulls the whole to 69 % (MUTATION.md).
-  thresholds: { high: 80, low: 70, break: 65 },
+  // break: under this the run fails (exit 1). 80, the score issue 16 asks of these modules: the merged main
+  // scores 83.5 % (MUTATION.md), so a change that drops tests or adds untested promise code fails the run.
+  thresholds: { high: 80, low: 70, break: 80 },
   ignorePatterns: ["dist", "bench/out", "coverage", "reports", ".ci/out", "*.db", "*.db-wal", "*.db-shm"],
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
