@@ -15,6 +15,10 @@ export default {
     "src/deliver/smtp-answer.ts",
     // Where "refused" (may go again) and "unknown" (the server may have it: never again on its own) part.
     "src/deliver/transports.ts",
+    // Which carts are mailed and which are held out (issue 18): a wrong draw mails the control group.
+    "src/deliver/carts.ts",
+    // One follow-up per stage and cart email, stopped by an answer (issue 18): never sent twice.
+    "src/deliver/followups.ts",
     "src/import/write/**/*.ts",
     "src/import/normalize/**/*.ts",
     "src/plan/replenishment/**/*.ts",
